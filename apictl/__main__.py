@@ -1,0 +1,3 @@
+from apictl.cli import main
+
+main()

@@ -1,0 +1,56 @@
+"""The command-line shell: the only package that prints, prompts or exits.
+
+Heavy libraries (kubernetes, the spec validators, gitpython) are imported inside commands so that
+`apictl --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from apictl import __version__
+
+app = typer.Typer(
+    name="apictl",
+    help="Manage REST and event APIs as code: validate, render, diff and apply them to Kubernetes gateways and brokers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"apictl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(False, "--debug", envvar="APICTL_DEBUG", help="Show tracebacks of unexpected errors."),
+) -> None:
+    """apictl: APIs as code for Kubernetes gateways and brokers."""
+    if debug:
+        os.environ["APICTL_DEBUG"] = "1"
+
+
+def _register() -> None:
+    from apictl.cli.commands import schema, validate
+
+    for module in (validate, schema):
+        module.register(app)
+
+
+def main() -> None:
+    from apictl.cli.run import run
+
+    _register()
+    sys.exit(run(app))

@@ -1,0 +1,47 @@
+"""apictl validate: check manifests, definitions, references and governance rules."""
+
+from __future__ import annotations
+
+import typer
+
+from apictl.cli import options
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)
+
+
+def validate(
+    path: str = options.PATH,
+    ref: str | None = options.REF,
+    strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
+    output: options.Output = typer.Option(
+        options.Output.text, "--output", "-o", help="text (stderr) or json (stdout)."
+    ),
+) -> None:
+    """Validate a repository and report every problem with file:line:column and a hint.
+
+    Exit codes: 0 valid, 3 invalid (errors, or warnings with --strict), 2 usage error.
+    """
+    from apictl.cli import diagnostics_view
+    from apictl.cli.console import human
+    from apictl.cli.exit_codes import ExitCode
+    from apictl.cli.loading import load_and_validate
+    from apictl.model.diagnostics import Severity
+
+    bundle, diagnostics = load_and_validate(path, ref)
+    failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    ok = not any(d.severity in failing for d in diagnostics)
+    if output is options.Output.json:
+        diagnostics_view.print_json(diagnostics, valid=ok, root=bundle.root, revision=bundle.revision)
+    else:
+        diagnostics_view.print_text(diagnostics)
+        manifests = len(bundle.documents)
+        if ok:
+            human().print(
+                f"[green]✓[/] {bundle.root}: {manifests} manifests valid ({diagnostics_view.summary(diagnostics)})"
+            )
+        else:
+            human().print(f"[red]✗[/] {bundle.root}: {diagnostics_view.summary(diagnostics)}")
+    if not ok:
+        raise typer.Exit(ExitCode.INVALID)

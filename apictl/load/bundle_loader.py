@@ -1,0 +1,170 @@
+"""load_bundle: a directory or git revision -> Bundle (typed manifests, definitions, problems)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from apictl.load.manifest_schema import data_path, did_you_mean, parse_manifest
+from apictl.load.sources import DirectorySource, GitSource, Source, SourceError, decode_text, join_inside
+from apictl.load.yaml_documents import YamlProblem, parse_documents
+from apictl.model.bundle import Bundle, Definition, DefinitionFormat, Document
+from apictl.model.config import RepoConfig
+from apictl.model.diagnostics import Diagnostic, error
+from apictl.model.manifests import API
+from apictl.model.source import SourceLocation
+
+CONFIG_FILE = "apictl.yaml"
+MANIFEST_MARKER = "apictl.io/"
+
+
+def open_source(path: str, ref: str | None = None) -> Source:
+    """The source for ``path`` (at git revision ``ref`` when given). Raises SourceError."""
+    if ref:
+        return GitSource.open(path, ref)
+    import os
+
+    if not os.path.isdir(path):
+        raise SourceError(
+            "path-not-found",
+            f"{path} is not a directory",
+            hint="pass the directory that holds your apictl manifests",
+        )
+    return DirectorySource.open(path)
+
+
+def _read_text(source: Source, path: str) -> str:
+    return decode_text(source.read_bytes(path), source.display(path))
+
+
+def _source_problem(exc: SourceError, location: SourceLocation) -> Diagnostic:
+    return error(exc.code, exc.message, location, exc.hint)
+
+
+def _yaml_problem(exc: YamlProblem, file: str) -> Diagnostic:
+    return error(exc.code, exc.message, SourceLocation(file, exc.line, exc.column), exc.hint)
+
+
+def _load_config(source: Source, problems: list[Diagnostic]) -> RepoConfig:
+    shown = source.display(CONFIG_FILE)
+    try:
+        text = _read_text(source, CONFIG_FILE)
+    except SourceError as exc:
+        if exc.code != "file-not-found":
+            problems.append(_source_problem(exc, SourceLocation(shown)))
+        return RepoConfig()
+    try:
+        docs = list(parse_documents(text, shown, positions=True))
+    except YamlProblem as exc:
+        problems.append(_yaml_problem(exc, shown))
+        return RepoConfig()
+    if not docs or docs[0].data is None:
+        return RepoConfig()
+    doc = docs[0]
+    assert doc.source is not None
+    try:
+        return RepoConfig.model_validate(doc.data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            path = data_path(doc.data, tuple(err["loc"]))
+            if err["type"] == "extra_forbidden":
+                hint = did_you_mean(str(err["loc"][-1]), ("rules", "unsupported"))
+                message = f"unknown setting {err['loc'][-1]!r} in {CONFIG_FILE}"
+            else:
+                hint = "rule levels are error, warning or off; unsupported is error or warning"
+                message = f"{CONFIG_FILE}: {'.'.join(map(str, path))}: {err['msg']}"
+            problems.append(error("config-invalid", message, doc.source.locate(path, key=True), hint))
+        return RepoConfig()
+
+
+def _definition_format(data: Any) -> tuple[DefinitionFormat, str]:
+    if isinstance(data, Mapping):
+        for key, fmt in (("openapi", "openapi"), ("swagger", "swagger"), ("asyncapi", "asyncapi")):
+            if key in data:
+                return fmt, str(data[key])  # type: ignore[return-value]
+    return "unknown", ""
+
+
+def _load_definition(source: Source, path: str, where: SourceLocation) -> tuple[Definition | None, Diagnostic | None]:
+    shown = source.display(path)
+    try:
+        text = _read_text(source, path)
+        docs = list(parse_documents(text, shown, positions=False))
+    except SourceError as exc:
+        return None, _source_problem(exc, where)
+    except YamlProblem as exc:
+        return None, _yaml_problem(exc, shown)
+    if len(docs) != 1 or not isinstance(docs[0].data, Mapping):
+        return None, error(
+            "definition-not-a-document",
+            f"{shown} must hold exactly one OpenAPI or AsyncAPI document (a mapping)",
+            SourceLocation(shown, 1, 1),
+            "put one definition per file",
+        )
+    fmt, version = _definition_format(docs[0].data)
+    return Definition(path, shown, docs[0].data, text, fmt, version), None
+
+
+def load_bundle(path: str, ref: str | None = None) -> Bundle:
+    """Read every apictl manifest under ``path`` and the definitions they reference.
+
+    Problems with individual files become diagnostics in ``Bundle.problems``; only an unreadable
+    root (missing directory, unknown revision) raises SourceError.
+    """
+    source = open_source(path, ref)
+    problems: list[Diagnostic] = []
+    config = _load_config(source, problems)
+    documents: list[Document] = []
+    for file in source.yaml_files():
+        if file == CONFIG_FILE:
+            continue
+        shown = source.display(file)
+        try:
+            text = _read_text(source, file)
+        except SourceError as exc:
+            problems.append(_source_problem(exc, SourceLocation(shown)))
+            continue
+        if MANIFEST_MARKER not in text:
+            continue  # not an apictl file (an OpenAPI document, a Helm values file, ...)
+        try:
+            for parsed in parse_documents(text, shown, positions=True):
+                data = parsed.data
+                if not isinstance(data, Mapping) or not str(data.get("apiVersion", "")).startswith(MANIFEST_MARKER):
+                    continue
+                assert parsed.source is not None
+                manifest, found = parse_manifest(data, parsed.source)
+                problems.extend(found)
+                if manifest is not None:
+                    documents.append(Document(manifest, parsed.source, file))
+        except YamlProblem as exc:
+            problems.append(_yaml_problem(exc, shown))
+
+    definitions: dict[str, Definition] = {}
+    definition_of: dict[tuple[str, str], str] = {}
+    for doc in documents:
+        if not isinstance(doc.manifest, API):
+            continue
+        where = doc.locate("spec", "definition")
+        try:
+            def_path = join_inside(doc.path, doc.manifest.spec.definition)
+        except SourceError as exc:
+            problems.append(_source_problem(exc, where))
+            continue
+        definition_of[(doc.name, doc.manifest.spec.version)] = def_path
+        if def_path not in definitions:
+            definition, problem = _load_definition(source, def_path, where)
+            if definition is not None:
+                definitions[def_path] = definition
+            if problem is not None:
+                problems.append(problem)
+    return Bundle(
+        root=source.root,
+        revision=source.revision,
+        documents=tuple(documents),
+        definitions=definitions,
+        config=config,
+        problems=tuple(problems),
+        definition_of=definition_of,
+    )

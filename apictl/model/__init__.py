@@ -1,0 +1,1 @@
+"""Frozen values shared by every stage. Imports nothing else of apictl."""
