@@ -43,9 +43,9 @@ def _root(
 
 
 def _register() -> None:
-    from apictl.cli.commands import schema, validate
+    from apictl.cli.commands import render, schema, validate
 
-    for module in (validate, schema):
+    for module in (validate, render, schema):
         module.register(app)
 
 

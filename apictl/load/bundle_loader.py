@@ -159,6 +159,8 @@ def load_bundle(path: str, ref: str | None = None) -> Bundle:
                 definitions[def_path] = definition
             if problem is not None:
                 problems.append(problem)
+    from apictl.load.git_history import last_commits
+
     return Bundle(
         root=source.root,
         revision=source.revision,
@@ -167,4 +169,5 @@ def load_bundle(path: str, ref: str | None = None) -> Bundle:
         config=config,
         problems=tuple(problems),
         definition_of=definition_of,
+        file_commits=last_commits(path, ref),
     )

@@ -76,6 +76,8 @@ class Bundle:
     problems: tuple[Diagnostic, ...] = ()
     definition_of: Mapping[tuple[str, str], str] = field(default_factory=dict)
     """(API name, version) -> repository-relative path of its definition."""
+    file_commits: Mapping[str, str] = field(default_factory=dict)
+    """Repository-relative path -> the last git commit that changed it (when the root is in git)."""
 
     def of_kind(self, cls: type[M]) -> Iterator[tuple[M, Document]]:
         for doc in self.documents:

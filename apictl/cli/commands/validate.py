@@ -27,9 +27,12 @@ def validate(
     from apictl.cli.console import human
     from apictl.cli.exit_codes import ExitCode
     from apictl.cli.loading import load_and_validate
-    from apictl.model.diagnostics import Severity
+    from apictl.model.diagnostics import Severity, has_errors, sorted_diagnostics
+    from apictl.render import check_environments
 
     bundle, diagnostics = load_and_validate(path, ref)
+    if not has_errors(diagnostics):  # what the targets cannot express, per environment
+        diagnostics = sorted_diagnostics([*diagnostics, *check_environments(bundle)])
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     ok = not any(d.severity in failing for d in diagnostics)
     if output is options.Output.json:

@@ -1,0 +1,1 @@
+"""One module per target. Each exposes TARGET, an object that satisfies render.target.Target."""
