@@ -43,9 +43,9 @@ def _root(
 
 
 def _register() -> None:
-    from apictl.cli.commands import render, schema, validate
+    from apictl.cli.commands import apply, diff, plan, render, schema, validate
 
-    for module in (validate, render, schema):
+    for module in (validate, render, diff, plan, apply, schema):
         module.register(app)
 
 

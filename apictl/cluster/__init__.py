@@ -1,0 +1,1 @@
+"""cluster: the only package that imports `kubernetes`."""
