@@ -42,15 +42,27 @@ def _root(
         os.environ["APICTL_DEBUG"] = "1"
 
 
-def _register() -> None:
-    from apictl.cli.commands import apply, diff, plan, render, schema, validate
+_registered = False
 
-    for module in (validate, render, diff, plan, apply, schema):
+
+def _register() -> None:
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    from apictl.cli.commands import apply, asyncapi_schemas, diff, plan, render, schema, validate
+
+    for module in (validate, render, diff, plan, apply, schema, asyncapi_schemas):
         module.register(app)
 
 
-def main() -> None:
+def invoke(argv: list[str]) -> int:
+    """Run apictl with ``argv`` in this process and return the exit code (used by tests)."""
     from apictl.cli.run import run
 
     _register()
-    sys.exit(run(app))
+    return run(app, argv)
+
+
+def main() -> None:
+    sys.exit(invoke(sys.argv[1:]))

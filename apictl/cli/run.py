@@ -18,11 +18,12 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run(app: typer.Typer) -> int:
-    signal.signal(signal.SIGTERM, _terminate)
+def run(app: typer.Typer, argv: list[str] | None = None) -> int:
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
     try:
-        app(standalone_mode=False)
-        return ExitCode.OK
+        returned = app(args=argv, prog_name="apictl", standalone_mode=False)
+        return returned if isinstance(returned, int) else ExitCode.OK
     except CommandError as exc:
         human().print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
         if exc.hint:
@@ -30,6 +31,8 @@ def run(app: typer.Typer) -> int:
         return exc.code
     except typer.Exit as exc:
         return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     except Abort:
         human().print("[yellow]interrupted[/]: stopped cleanly; re-run the command to converge")
         return ExitCode.INTERRUPTED

@@ -11,7 +11,7 @@ from apictl.load.manifest_schema import data_path, did_you_mean, parse_manifest
 from apictl.load.sources import DirectorySource, GitSource, Source, SourceError, decode_text, join_inside
 from apictl.load.yaml_documents import YamlProblem, parse_documents
 from apictl.model.bundle import Bundle, Definition, DefinitionFormat, Document
-from apictl.model.config import RepoConfig
+from apictl.model.config import GOVERNANCE_DEFAULTS, RepoConfig
 from apictl.model.diagnostics import Diagnostic, error
 from apictl.model.manifests import API
 from apictl.model.source import SourceLocation
@@ -40,6 +40,8 @@ def _read_text(source: Source, path: str) -> str:
 
 
 def _source_problem(exc: SourceError, location: SourceLocation) -> Diagnostic:
+    if not location.line:
+        location = SourceLocation(location.file, exc.line, 1)
     return error(exc.code, exc.message, location, exc.hint)
 
 
@@ -65,7 +67,7 @@ def _load_config(source: Source, problems: list[Diagnostic]) -> RepoConfig:
     doc = docs[0]
     assert doc.source is not None
     try:
-        return RepoConfig.model_validate(doc.data)
+        config = RepoConfig.model_validate(doc.data)
     except ValidationError as exc:
         for err in exc.errors():
             path = data_path(doc.data, tuple(err["loc"]))
@@ -77,6 +79,17 @@ def _load_config(source: Source, problems: list[Diagnostic]) -> RepoConfig:
                 message = f"{CONFIG_FILE}: {'.'.join(map(str, path))}: {err['msg']}"
             problems.append(error("config-invalid", message, doc.source.locate(path, key=True), hint))
         return RepoConfig()
+    for rule in config.rules:
+        if rule not in GOVERNANCE_DEFAULTS:
+            problems.append(
+                error(
+                    "config-invalid",
+                    f"unknown governance rule {rule!r} in {CONFIG_FILE}",
+                    doc.source.locate(("rules", rule), key=True),
+                    did_you_mean(rule, GOVERNANCE_DEFAULTS),
+                )
+            )
+    return config
 
 
 def _definition_format(data: Any) -> tuple[DefinitionFormat, str]:
@@ -117,6 +130,7 @@ def load_bundle(path: str, ref: str | None = None) -> Bundle:
     problems: list[Diagnostic] = []
     config = _load_config(source, problems)
     documents: list[Document] = []
+    rejected: set[tuple[str, str]] = set()
     for file in source.yaml_files():
         if file == CONFIG_FILE:
             continue
@@ -138,6 +152,8 @@ def load_bundle(path: str, ref: str | None = None) -> Bundle:
                 problems.extend(found)
                 if manifest is not None:
                     documents.append(Document(manifest, parsed.source, file))
+                elif isinstance(data.get("metadata"), Mapping) and isinstance(data["metadata"].get("name"), str):
+                    rejected.add((str(data.get("kind")), data["metadata"]["name"]))
         except YamlProblem as exc:
             problems.append(_yaml_problem(exc, shown))
 
@@ -169,5 +185,6 @@ def load_bundle(path: str, ref: str | None = None) -> Bundle:
         config=config,
         problems=tuple(problems),
         definition_of=definition_of,
+        rejected=frozenset(rejected),
         file_commits=last_commits(path, ref),
     )

@@ -81,8 +81,10 @@ def _dotted(path: FieldPath) -> str:
 
 def _diagnostic(model: type[BaseModel], data: Any, source: SourceMap, err: Any, subject: str) -> Diagnostic:
     loc = tuple(err["loc"])
-    path = data_path(data, loc)
     kind = err["type"]
+    if kind == "union_tag_invalid":  # point at the tag itself, e.g. spec.security.type
+        loc = (*loc, str(err.get("ctx", {}).get("discriminator", "")).strip("'"))
+    path = data_path(data, loc)
     if kind == "extra_forbidden":
         field = str(loc[-1])
         allowed = _fields_at(model, loc[:-1])
@@ -97,7 +99,7 @@ def _diagnostic(model: type[BaseModel], data: Any, source: SourceMap, err: Any, 
         return error(
             "schema-missing-field",
             f"{subject}: required field {_dotted((*path, field))} is missing",
-            source.locate(path),
+            source.locate(path, key=True),
             f"add {field}: to {_dotted(path)}",
         )
     message = err["msg"].removeprefix("Value error, ")
@@ -111,7 +113,7 @@ def _diagnostic(model: type[BaseModel], data: Any, source: SourceMap, err: Any, 
     return error(
         "schema-invalid-value",
         f"{subject}: {shown}: {message}{suffix}",
-        source.locate(path),
+        source.locate(path, key=True),
         "see the manifest reference in docs/manifests.md",
     )
 

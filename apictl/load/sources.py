@@ -16,11 +16,12 @@ SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "__pycache__"})
 class SourceError(Exception):
     """A file cannot be read. ``code`` is a stable diagnostic code."""
 
-    def __init__(self, code: str, message: str, hint: str = "") -> None:
+    def __init__(self, code: str, message: str, hint: str = "", line: int = 1) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.hint = hint
+        self.line = line
 
 
 class Source(Protocol):
@@ -61,7 +62,11 @@ def join_inside(base_file: str, reference: str) -> str:
 
 def decode_text(data: bytes, file: str) -> str:
     if b"\x00" in data[:8192]:
-        raise SourceError("file-binary", f"{file} is a binary file, not YAML or JSON text")
+        raise SourceError(
+            "file-binary",
+            f"{file} is a binary file, not YAML or JSON text",
+            hint="remove it, or rename it so that it does not end in .yaml/.yml",
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -70,6 +75,7 @@ def decode_text(data: bytes, file: str) -> str:
             "file-not-utf8",
             f"{file} is not UTF-8 text (invalid byte at offset {exc.start}, line {line})",
             hint="save the file as UTF-8",
+            line=line,
         ) from None
 
 
@@ -107,7 +113,11 @@ class DirectorySource:
         try:
             real = full.resolve(strict=True)
         except (FileNotFoundError, RuntimeError):
-            raise SourceError("file-not-found", f"{shown} does not exist") from None
+            raise SourceError(
+                "file-not-found",
+                f"{shown} does not exist",
+                hint="check the path; definition paths are relative to the manifest's directory",
+            ) from None
         if not real.is_relative_to(self.path):
             raise SourceError(
                 "path-outside-repository",
@@ -185,7 +195,11 @@ class GitSource:
         try:
             blob = self._tree / path  # type: ignore[operator]
         except KeyError:
-            raise SourceError("file-not-found", f"{shown} does not exist at revision {self.commit_sha[:12]}") from None
+            raise SourceError(
+                "file-not-found",
+                f"{shown} does not exist at revision {self.commit_sha[:12]}",
+                hint="check the path, or commit the file",
+            ) from None
         if blob.type != "blob":
             raise SourceError("file-not-found", f"{shown} is not a file")
         if blob.mode == 0o120000:

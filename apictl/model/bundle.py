@@ -43,7 +43,7 @@ class Document:
     def location(self) -> SourceLocation:
         return SourceLocation(self.source.file, *self.source.start)
 
-    def locate(self, *path: str | int, key: bool = False) -> SourceLocation:
+    def locate(self, *path: str | int, key: bool = True) -> SourceLocation:
         return self.source.locate(tuple(path), key=key)
 
 
@@ -76,6 +76,8 @@ class Bundle:
     problems: tuple[Diagnostic, ...] = ()
     definition_of: Mapping[tuple[str, str], str] = field(default_factory=dict)
     """(API name, version) -> repository-relative path of its definition."""
+    rejected: frozenset[tuple[str, str]] = frozenset()
+    """(kind, name) of manifests that failed schema validation: references to them are not reported again."""
     file_commits: Mapping[str, str] = field(default_factory=dict)
     """Repository-relative path -> the last git commit that changed it (when the root is in git)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 RuleLevel = Literal["error", "warning", "off"]
@@ -25,6 +25,14 @@ class RepoConfig(BaseModel):
     """Governance rule -> error | warning | off. Unlisted rules keep their defaults."""
     unsupported: Literal["error", "warning"] = "error"
     """What to do when a target cannot express something a manifest says."""
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _yaml_off_is_false(cls, value: object) -> object:
+        """YAML 1.1 reads a bare `off` as false; accept it as the level it was meant to be."""
+        if isinstance(value, dict):
+            return {k: "off" if v is False else v for k, v in value.items()}
+        return value
 
     def level(self, rule: str) -> RuleLevel:
         return self.rules.get(rule, GOVERNANCE_DEFAULTS.get(rule, "error"))

@@ -36,10 +36,10 @@ class SourceMap:
     keys: Mapping[FieldPath, tuple[int, int]] = field(default_factory=dict)
 
     def locate(self, path: FieldPath, *, key: bool = False) -> SourceLocation:
-        if key and path in self.keys:
-            return SourceLocation(self.file, *self.keys[path])
         probe = tuple(path)
         while probe:
+            if key and probe in self.keys:
+                return SourceLocation(self.file, *self.keys[probe])
             if probe in self.values:
                 return SourceLocation(self.file, *self.values[probe])
             probe = probe[:-1]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from apictl.load.asyncapi_schemas import cache_dir
 from apictl.model.bundle import Definition
 from apictl.model.definition_views import PLACEHOLDER, event_channels
 from apictl.model.diagnostics import Diagnostic, Severity, error
@@ -20,15 +21,13 @@ from apictl.validate.definition_positions import DefinitionPositions
 from apictl.validate.json_refs import resolve_pointer
 from apictl.validate.openapi import check_refs
 
-SPECS_VERSION = "6.11.1"
 SUPPORTED = ("2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0", "2.5.0", "2.6.0", "3.0.0")
 FORBIDDEN_IN_VALUES = set("./*#>+ ")
 
 
 def schema_dirs() -> list[Path]:
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "apictl" / "asyncapi-specs"
     roots = [Path(p) for p in [os.environ.get("APICTL_ASYNCAPI_SCHEMAS")] if p]
-    roots.append(cache / SPECS_VERSION / "package")
+    roots.append(cache_dir() / "package")
     dirs = []
     for root in roots:
         dirs += [root / "schemas", root / "package" / "schemas", root / "node_modules/@asyncapi/specs/schemas", root]
@@ -53,12 +52,16 @@ def schemas_available(version: str = "3.0.0") -> bool:
 
 
 def _dereferenced(document: Any) -> Any:
-    """A copy with local $refs replaced by their targets; cyclic references stay as $ref."""
+    """A copy with local $refs replaced by their targets.
+
+    Cyclic references stay as $ref, and so do references into ``#/channels/``: AsyncAPI 3.0
+    requires operation channels and messages to be Reference objects.
+    """
 
     def walk(node: Any, active: tuple[str, ...]) -> Any:
         if isinstance(node, Mapping):
             ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#") and ref not in active:
+            if isinstance(ref, str) and ref.startswith("#") and not ref.startswith("#/channels/") and ref not in active:
                 found, target = resolve_pointer(document, ref)
                 if found:
                     return walk(target, (*active, ref))
@@ -68,6 +71,16 @@ def _dereferenced(document: Any) -> Any:
         return node
 
     return walk(document, ())
+
+
+def most_relevant(err: Any) -> Any:
+    """The deepest useful error of a oneOf/anyOf, ignoring the "it could also be a $ref" branch."""
+    from jsonschema.exceptions import best_match
+
+    while err.context:
+        branches = [e for e in err.context if not (e.validator == "required" and "'$ref'" in e.message)]
+        err = best_match(branches or err.context)
+    return err
 
 
 def _schema_errors(definition: Definition, positions: DefinitionPositions) -> list[Diagnostic]:
@@ -83,11 +96,9 @@ def _schema_errors(definition: Definition, positions: DefinitionPositions) -> li
                 "run `apictl asyncapi-schemas fetch` (uses npm) or set APICTL_ASYNCAPI_SCHEMAS",
             )
         ]
-    from jsonschema.exceptions import best_match
-
     found = []
     for err in validator.iter_errors(_dereferenced(definition.data)):
-        shown = best_match(err.context) if err.context else err
+        shown = most_relevant(err)
         text = shown.message if len(shown.message) < 300 else shown.message[:297] + "..."
         found.append(
             error(

@@ -22,4 +22,4 @@ class DefinitionPositions:
             except (StopIteration, YamlProblem):
                 self._map = SourceMap(self.definition.file, (1, 1))
         assert self._map is not None
-        return self._map.locate(path)
+        return self._map.locate(path, key=True)

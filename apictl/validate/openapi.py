@@ -30,11 +30,9 @@ def _validator_class(definition: Definition) -> Any:
 
 
 def _message(err: Any) -> str:
-    from jsonschema.exceptions import best_match
+    from apictl.validate.asyncapi import most_relevant
 
-    if err.context:
-        err = best_match(err.context)
-    text = err.message
+    text = most_relevant(err).message
     return text if len(text) <= 300 else text[:297] + "..."
 
 

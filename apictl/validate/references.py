@@ -25,6 +25,13 @@ class _Index:
         self.plans = bundle.by_name(Plan)
         self.policies = bundle.by_name(Policy)
         self.environments = bundle.by_name(Environment)
+        self.rejected = bundle.rejected
+
+    def missing(self, what: str, name: str, known: set[str], doc: Document, *path: str | int) -> list[Diagnostic]:
+        """An unknown-reference error, unless the named manifest exists but was rejected (already reported)."""
+        if (what, name) in self.rejected:
+            return []
+        return [_missing(what, name, known, doc, *path)]
 
 
 def _check_api(api: API, doc: Document, bundle: Bundle, ix: _Index) -> list[Diagnostic]:
@@ -32,16 +39,16 @@ def _check_api(api: API, doc: Document, bundle: Bundle, ix: _Index) -> list[Diag
     spec = api.spec
     for i, plan in enumerate(spec.plans):
         if plan not in ix.plans:
-            found.append(_missing("Plan", plan, set(ix.plans), doc, "spec", "plans", i))
+            found += ix.missing("Plan", plan, set(ix.plans), doc, "spec", "plans", i)
     for i, policy in enumerate(spec.policies):
         if policy not in ix.policies:
-            found.append(_missing("Policy", policy, set(ix.policies), doc, "spec", "policies", i))
+            found += ix.missing("Policy", policy, set(ix.policies), doc, "spec", "policies", i)
     for i, env in enumerate(spec.environments):
         if env not in ix.environments:
-            found.append(_missing("Environment", env, set(ix.environments), doc, "spec", "environments", i))
+            found += ix.missing("Environment", env, set(ix.environments), doc, "spec", "environments", i)
     for i, app in enumerate(spec.publishers):
         if app not in ix.applications:
-            found.append(_missing("Application", app, set(ix.applications), doc, "spec", "publishers", i))
+            found += ix.missing("Application", app, set(ix.applications), doc, "spec", "publishers", i)
     if spec.type == "rest":
         if spec.backend is None:
             found.append(
@@ -106,9 +113,7 @@ def _check_api(api: API, doc: Document, bundle: Bundle, ix: _Index) -> list[Diag
     for op_id, settings in spec.operations.items():
         for i, policy in enumerate(settings.policies):
             if policy not in ix.policies:
-                found.append(
-                    _missing("Policy", policy, set(ix.policies), doc, "spec", "operations", op_id, "policies", i)
-                )
+                found += ix.missing("Policy", policy, set(ix.policies), doc, "spec", "operations", op_id, "policies", i)
     return found
 
 
@@ -174,7 +179,7 @@ def _check_subscription(sub: Subscription, doc: Document, bundle: Bundle, ix: _I
     found: list[Diagnostic] = []
     app = ix.applications.get(spec.application)
     if app is None:
-        found.append(_missing("Application", spec.application, set(ix.applications), doc, "spec", "application"))
+        found += ix.missing("Application", spec.application, set(ix.applications), doc, "spec", "application")
     api = ix.apis.get((spec.api.name, spec.api.version))
     if api is None:
         if spec.api.name in ix.api_names:
@@ -188,9 +193,9 @@ def _check_subscription(sub: Subscription, doc: Document, bundle: Bundle, ix: _I
                 )
             )
         else:
-            found.append(_missing("API", spec.api.name, ix.api_names, doc, "spec", "api", "name"))
+            found += ix.missing("API", spec.api.name, ix.api_names, doc, "spec", "api", "name")
     if spec.plan not in ix.plans:
-        found.append(_missing("Plan", spec.plan, set(ix.plans), doc, "spec", "plan"))
+        found += ix.missing("Plan", spec.plan, set(ix.plans), doc, "spec", "plan")
     elif api is not None and spec.plan not in api.spec.plans:
         found.append(
             error(
@@ -202,7 +207,7 @@ def _check_subscription(sub: Subscription, doc: Document, bundle: Bundle, ix: _I
         )
     for i, env in enumerate(spec.environments):
         if env not in ix.environments:
-            found.append(_missing("Environment", env, set(ix.environments), doc, "spec", "environments", i))
+            found += ix.missing("Environment", env, set(ix.environments), doc, "spec", "environments", i)
         elif api is not None and env not in api.spec.environments:
             found.append(
                 error(
@@ -247,10 +252,10 @@ def _check_environment(env: Environment, doc: Document, ix: _Index) -> list[Diag
     found = []
     for name in env.spec.overrides.apis:
         if name not in ix.api_names:
-            found.append(_missing("API", name, ix.api_names, doc, "spec", "overrides", "apis", name))
+            found += ix.missing("API", name, ix.api_names, doc, "spec", "overrides", "apis", name)
     for name in env.spec.overrides.plans:
         if name not in ix.plans:
-            found.append(_missing("Plan", name, set(ix.plans), doc, "spec", "overrides", "plans", name))
+            found += ix.missing("Plan", name, set(ix.plans), doc, "spec", "overrides", "plans", name)
     return found
 
 
@@ -266,5 +271,5 @@ def check(bundle: Bundle) -> list[Diagnostic]:
     for app, doc in bundle.applications():
         for env in app.spec.credentials:
             if env not in ix.environments:
-                found.append(_missing("Environment", env, set(ix.environments), doc, "spec", "credentials", env))
+                found += ix.missing("Environment", env, set(ix.environments), doc, "spec", "credentials", env)
     return found
