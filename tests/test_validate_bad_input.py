@@ -222,7 +222,7 @@ CASES = [
         _edit(EVENTS_DEF, "enum: [R1, R2, R3]", "enum: [R1, R2, R.3]"),
         "asyncapi-parameter-value-unsafe",
         EVENTS_DEF,
-        "region_id:\n" and "      region_id:",
+        "      region_id:",
     ),
     Case(
         "asyncapi-schema",
@@ -291,12 +291,12 @@ CASES = [
         "restriction-on-rest",
         _edit(
             SUBS,
-            "  plan: gold\n  environments: [dev, prod]\n---\napiVersion: apictl.io/v1alpha1\nkind: Subscription\nmetadata:\n  name: fixit-maintenance-data",
-            "  plan: gold\n  environments: [dev, prod]\n---\napiVersion: apictl.io/v1alpha1\nkind: Subscription\nmetadata:\n  name: fixit-maintenance-data",
+            "  api: {name: assets, version: 1.2.0}\n  plan: gold",
+            "  api: {name: assets, version: 1.2.0}\n  qos: guaranteed\n  plan: gold",
         ),
-        "",
+        "subscription-field-not-rest",
         SUBS,
-        None,
+        "qos: guaranteed",
     ),
     Case(
         "duplicate-name",
@@ -438,7 +438,6 @@ CASES = [
         "envoy-gateway",
     ),
 ]
-CASES = [c for c in CASES if c.code]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
