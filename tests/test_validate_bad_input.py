@@ -292,11 +292,11 @@ CASES = [
         _edit(
             SUBS,
             "  api: {name: assets, version: 1.2.0}\n  plan: gold",
-            "  api: {name: assets, version: 1.2.0}\n  qos: guaranteed\n  plan: gold",
+            "  api: {name: assets, version: 1.2.0}\n  qos: reliable\n  plan: gold",
         ),
         "subscription-field-not-rest",
         SUBS,
-        "qos: guaranteed",
+        "qos: reliable",
     ),
     Case(
         "duplicate-name",
