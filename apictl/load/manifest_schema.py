@@ -104,6 +104,15 @@ def _diagnostic(model: type[BaseModel], data: Any, source: SourceMap, err: Any, 
         )
     message = err["msg"].removeprefix("Value error, ")
     shown = _dotted(path)
+    if kind == "union_tag_invalid":
+        tag, expected = str(err["ctx"].get("tag")), str(err["ctx"].get("expected_tags", ""))
+        choices = [t.strip(" '") for t in expected.split(",")]
+        return error(
+            "schema-invalid-value",
+            f"{subject}: {shown}: {tag!r} is not one of {expected}",
+            source.locate(path, key=True),
+            did_you_mean(tag, choices),
+        )
     got = err.get("input")
     suffix = (
         f" (got {got!r})"

@@ -160,6 +160,7 @@ class GitSource:
             ) from None
         try:
             commit = repo.commit(ref)
+            tree = commit.tree  # resolves the object now: a shallow clone may lack it
         except (git.BadName, ValueError, git.GitCommandError):
             raise SourceError(
                 "git-unknown-revision",
@@ -168,7 +169,6 @@ class GitSource:
             ) from None
         top = Path(repo.working_tree_dir or repo.git_dir).resolve()
         prefix = Path(path).resolve().relative_to(top).as_posix()
-        tree = commit.tree
         if prefix != ".":
             try:
                 tree = tree / prefix

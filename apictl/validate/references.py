@@ -13,7 +13,11 @@ from apictl.validate.asyncapi import FORBIDDEN_IN_VALUES
 
 
 def _missing(what: str, name: str, known: set[str], doc: Document, *path: str | int) -> Diagnostic:
-    hint = did_you_mean(name, known) if known else f"add a {what} manifest named {name!r}"
+    hint = (
+        did_you_mean(name, known)
+        if known
+        else f"add {'an' if what[0] in 'AEIOU' else 'a'} {what} manifest named {name!r}"
+    )
     return error(f"ref-unknown-{what.lower()}", f"{what} {name!r} does not exist", doc.locate(*path), hint)
 
 
