@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from apictl.model.bundle import Document
 from apictl.model.manifests import ApiKeySecurity, JwtSecurity
 from apictl.render.naming import object_name
 from apictl.render.targets.envoy_gateway.gateway_api import CLIENT_ID_HEADER, EG_GROUP, EG_V1A1, GATEWAY_V1
@@ -33,7 +34,7 @@ class Subscriber:
     plan: str
     secret: str | None
     secret_namespace: str | None
-    subscription_doc: object
+    subscription_doc: Document
 
 
 def subscribers(scope: ApiScope) -> list[Subscriber]:
@@ -72,7 +73,7 @@ def _authentication(scope: ApiScope, subs: list[Subscriber]) -> tuple[dict, list
                     "eg-credentials-missing",
                     f"application {sub.application!r} subscribes to {scope.label} but has no credentials Secret "
                     f"for environment {scope.ctx.env_name!r}",
-                    sub.subscription_doc.locate("spec", "application"),  # type: ignore[attr-defined]
+                    sub.subscription_doc.locate("spec", "application"),
                     f"add spec.credentials.{scope.ctx.env_name} to Application {sub.application!r}",
                 )
                 continue

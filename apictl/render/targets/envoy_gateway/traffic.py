@@ -12,6 +12,7 @@ replicas), others ``rateLimit.local`` (a token bucket per Envoy replica, at most
 
 from __future__ import annotations
 
+from apictl.model.bundle import Document
 from apictl.model.manifests import ApiKeySecurity, JwtSecurity, PlanSpec
 from apictl.model.source import SourceLocation
 from apictl.render.targets.envoy_gateway.gateway_api import CLIENT_ID_HEADER, EG_V1A1, MAX_UINT32, gateway_duration
@@ -24,7 +25,7 @@ MAX_RULES = {"local": 16, "global": 256}
 RETRY_TRIGGERS = ["connect-failure", "refused-stream", "reset", "retriable-status-codes"]
 
 
-def _plan_location(scope: ApiScope, plan: str, plan_doc, *path: str) -> SourceLocation:
+def _plan_location(scope: ApiScope, plan: str, plan_doc: Document, *path: str) -> SourceLocation:
     override = scope.ctx.environment.spec.overrides.plans.get(plan)
     if override is not None and getattr(override, _attr(path[0])) is not None:
         return scope.ctx.environment_doc.locate("spec", "overrides", "plans", plan, *path)
@@ -58,7 +59,7 @@ def rate_limit(scope: ApiScope, subs: list[Subscriber]) -> dict | None:
                 "eg-rate-limit-anonymous",
                 f"{scope.label} does not authenticate its clients, so the limits of plan {sub.plan!r} cannot be "
                 f"applied to application {sub.application!r}",
-                sub.subscription_doc.locate("spec", "plan"),  # type: ignore[attr-defined]
+                sub.subscription_doc.locate("spec", "plan"),
                 "give the API spec.security (apiKey or jwt)",
             )
             continue
@@ -76,7 +77,7 @@ def rate_limit(scope: ApiScope, subs: list[Subscriber]) -> dict | None:
     return {mode: {"rules": unique}} if unique else None
 
 
-def _plan_rules(scope: ApiScope, sub: Subscriber, plan: PlanSpec, plan_doc, mode: str) -> list[dict]:
+def _plan_rules(scope: ApiScope, sub: Subscriber, plan: PlanSpec, plan_doc: Document, mode: str) -> list[dict]:
     rules = []
     limit = plan.rate_limit
     if limit is not None:
