@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from apictl.load.manifest_schema import data_path, did_you_mean, parse_manifest
+from apictl.load.parallel_map import parallel_map
 from apictl.load.sources import DirectorySource, GitSource, Source, SourceError, decode_text, join_inside
 from apictl.load.yaml_documents import YamlProblem, parse_documents
 from apictl.model.bundle import Bundle, Definition, DefinitionFormat, Document
@@ -100,13 +101,26 @@ def _definition_format(data: Any) -> tuple[DefinitionFormat, str]:
     return "unknown", ""
 
 
-def _load_definition(source: Source, path: str, where: SourceLocation) -> tuple[Definition | None, Diagnostic | None]:
+PARALLEL_BYTES = 1_000_000
+"""Definitions totalling more than this are parsed on all cores."""
+
+DefinitionText = tuple[str, str, str, "Diagnostic | None"]
+
+
+def _read_for_definition(source: Source, path: str, where: SourceLocation) -> DefinitionText:
     shown = source.display(path)
     try:
-        text = _read_text(source, path)
-        docs = list(parse_documents(text, shown, positions=False))
+        return path, _read_text(source, path), shown, None
     except SourceError as exc:
-        return None, _source_problem(exc, where)
+        return path, "", shown, _source_problem(exc, where)
+
+
+def _parse_definition(request: DefinitionText) -> tuple[Definition | None, Diagnostic | None]:
+    path, text, shown, problem = request
+    if problem is not None:
+        return None, problem
+    try:
+        docs = list(parse_documents(text, shown, positions=False))
     except YamlProblem as exc:
         return None, _yaml_problem(exc, shown)
     if len(docs) != 1 or not isinstance(docs[0].data, Mapping):
@@ -159,6 +173,7 @@ def load_bundle(path: str, ref: str | None = None) -> Bundle:
 
     definitions: dict[str, Definition] = {}
     definition_of: dict[tuple[str, str], str] = {}
+    wanted: dict[str, SourceLocation] = {}
     for doc in documents:
         if not isinstance(doc.manifest, API):
             continue
@@ -169,12 +184,15 @@ def load_bundle(path: str, ref: str | None = None) -> Bundle:
             problems.append(_source_problem(exc, where))
             continue
         definition_of[(doc.name, doc.manifest.spec.version)] = def_path
-        if def_path not in definitions:
-            definition, problem = _load_definition(source, def_path, where)
-            if definition is not None:
-                definitions[def_path] = definition
-            if problem is not None:
-                problems.append(problem)
+        wanted.setdefault(def_path, where)
+    requests = sorted(wanted.items())
+    texts = [_read_for_definition(source, path, where) for path, where in requests]
+    parsed = parallel_map(_parse_definition, texts, [len(t[1]) for t in texts], min_weight=PARALLEL_BYTES)
+    for definition, problem in parsed:
+        if definition is not None:
+            definitions[definition.path] = definition
+        if problem is not None:
+            problems.append(problem)
     from apictl.load.git_history import last_commits
 
     return Bundle(

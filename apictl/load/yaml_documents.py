@@ -6,6 +6,7 @@ from node marks only when asked for; definitions skip that and are located on de
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,16 @@ MAX_DEPTH = 256
 
 
 class JsonCompatibleLoader(yaml.CSafeLoader):
-    """YAML 1.1 safe loading, minus timestamps: values stay JSON types (dates remain strings)."""
+    """YAML 1.1 safe loading, minus timestamps: values stay JSON types (dates remain strings).
+
+    Duplicate keys are detected while mappings are built, at almost no cost.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        if len(mapping) < len(node.value) and not any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+            _check_duplicate_keys(node)
+        return mapping
 
 
 JsonCompatibleLoader.yaml_implicit_resolvers = {
@@ -147,15 +157,24 @@ def _problem_from(exc: yaml.YAMLError) -> YamlProblem:
     )
 
 
+ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\[\]{}]")
+
+
 def parse_documents(text: str, file: str, *, positions: bool) -> Iterator[YamlDocument]:
-    """Parse every document of a YAML stream. Raises YamlProblem at the first broken one."""
+    """Parse every document of a YAML stream. Raises YamlProblem at the first broken one.
+
+    The node graph is walked (alias expansion, depth, duplicate keys) only when positions are
+    wanted or the text uses aliases; otherwise construction itself catches duplicate keys.
+    """
+    walk = positions or ALIAS.search(text) is not None
     loader = JsonCompatibleLoader(text)
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            _check(node)
+            if walk:
+                _check(node)
             try:
                 data = loader.construct_document(node)
             except RecursionError:

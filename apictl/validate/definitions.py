@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from apictl.model.bundle import Bundle
+from apictl.load.parallel_map import parallel_map
+from apictl.model.bundle import Bundle, Definition
 from apictl.model.diagnostics import Diagnostic, error
 from apictl.validate import asyncapi, openapi
 
 EXPECTED = {"rest": ("openapi", "swagger"), "async": ("asyncapi",)}
 
 
+PARALLEL_BYTES = 1_000_000
+
+
+def check_one(definition: Definition) -> list[Diagnostic]:
+    return list(asyncapi.check(definition) if definition.format == "asyncapi" else openapi.check(definition))
+
+
 def check(bundle: Bundle) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     checked: set[str] = set()
+    to_check: list[Definition] = []
     for api, doc in bundle.apis():
         definition = bundle.definition_for(api)
         if definition is None:
@@ -30,5 +39,8 @@ def check(bundle: Bundle) -> list[Diagnostic]:
         if definition.path in checked:
             continue
         checked.add(definition.path)
-        found += asyncapi.check(definition) if definition.format == "asyncapi" else openapi.check(definition)
+        to_check.append(definition)
+    weights = [len(d.text) for d in to_check]
+    for diagnostics in parallel_map(check_one, to_check, weights, min_weight=PARALLEL_BYTES):
+        found += diagnostics
     return found

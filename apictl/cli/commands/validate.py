@@ -41,9 +41,8 @@ def validate(
         diagnostics_view.print_text(diagnostics)
         manifests = len(bundle.documents)
         if ok:
-            human().print(
-                f"[green]✓[/] {bundle.root}: {manifests} manifests valid ({diagnostics_view.summary(diagnostics)})"
-            )
+            found = f" ({diagnostics_view.summary(diagnostics)})" if diagnostics else ""
+            human().print(f"[green]✓[/] {bundle.root}: {manifests} manifests valid{found}")
         else:
             human().print(f"[red]✗[/] {bundle.root}: {diagnostics_view.summary(diagnostics)}")
     if not ok:
