@@ -848,6 +848,13 @@ NO_QUOTA = {"rateLimit": {"requests": 10, "per": "second"}}
             {"policies": ["cors-a"], "operations": {"createItem": {"policies": ["cors-b"]}}},
         ),
         (
+            "eg-timeouts-inconsistent",
+            "backendRequest",
+            NO_QUOTA,
+            [policy("upside-down", timeouts={"request": "5s", "backendRequest": "10s"})],
+            {"policies": ["upside-down"]},
+        ),
+        (
             "eg-cors-origin",
             "cors:",
             NO_QUOTA,
