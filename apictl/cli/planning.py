@@ -1,0 +1,118 @@
+"""What diff, plan and apply share: render the environment, connect, build the plan, map errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from apictl.cli import diagnostics_view
+from apictl.cli.errors import CommandError
+from apictl.cli.exit_codes import ExitCode
+from apictl.model.diagnostics import Severity, has_errors
+from apictl.reconcile.errors import ClusterError, InvalidDesired, ReconcileError, Refused
+
+if TYPE_CHECKING:
+    from apictl.cluster.kube import KubeCluster
+    from apictl.reconcile.plan import Plan
+    from apictl.reconcile.progress import Observer
+    from apictl.render import RenderResult
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    result: RenderResult
+    namespace: str
+    """The Environment's namespace: home of the ApplySet parent."""
+
+    @property
+    def environment(self) -> str:
+        return self.result.environment
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterOptions:
+    kubeconfig: str | None
+    context: str | None
+    request_timeout: float
+    concurrency: int
+
+
+def render_for_cluster(path: str, ref: str | None, env: str) -> Rendered:
+    """Load, validate and render like ``apictl render``; exit 3 on any error (nothing reaches the cluster)."""
+    from apictl.cli.loading import load_and_validate
+    from apictl.load.manifest_schema import did_you_mean
+    from apictl.render import environment_names, render_environment
+
+    bundle, diagnostics = load_and_validate(path, ref)
+    if has_errors(diagnostics):
+        diagnostics_view.print_text([d for d in diagnostics if d.severity is Severity.ERROR])
+        raise CommandError(
+            ExitCode.INVALID,
+            f"{bundle.root} is invalid; nothing was sent to the cluster",
+            "run `apictl validate` for every finding",
+        )
+    names = environment_names(bundle)
+    if env not in names:
+        raise CommandError(
+            ExitCode.USAGE, f"environment {env!r} does not exist in {bundle.root}", did_you_mean(env, names)
+        )
+    result = render_environment(bundle, env)
+    if has_errors(result.diagnostics):
+        diagnostics_view.print_text([d for d in result.diagnostics if d.severity is Severity.ERROR])
+        raise CommandError(
+            ExitCode.INVALID,
+            f"environment {env!r} cannot be rendered; nothing was sent to the cluster",
+            "fix the errors above, or set `unsupported: warning` in apictl.yaml to accept gaps",
+        )
+    warnings = [d for d in result.diagnostics if d.severity is not Severity.ERROR]
+    if warnings:
+        diagnostics_view.print_text(warnings)
+    namespace = next(e.spec.namespace for e, _ in bundle.environments() if e.metadata.name == env)
+    return Rendered(result, namespace)
+
+
+@contextmanager
+def reconcile_errors() -> Iterator[None]:
+    """The one place reconcile/cluster errors become exit codes."""
+    try:
+        yield
+    except Refused as exc:
+        raise CommandError(ExitCode.REFUSED, exc.message, exc.hint) from None
+    except InvalidDesired as exc:
+        raise CommandError(ExitCode.INVALID, exc.message, exc.hint) from None
+    except ClusterError as exc:
+        raise CommandError(ExitCode.CLUSTER, exc.message, exc.hint) from None
+    except ReconcileError as exc:
+        raise CommandError(ExitCode.CLUSTER, exc.message, exc.hint) from None
+
+
+def connect(options: ClusterOptions) -> KubeCluster:
+    from apictl.cluster import connect as connect_cluster
+
+    with reconcile_errors():
+        return connect_cluster(
+            options.kubeconfig,
+            options.context,
+            timeout=options.request_timeout,
+            pool_size=options.concurrency + 4,
+        )
+
+
+def make_plan(
+    cluster: KubeCluster, rendered: Rendered, *, force_conflicts: bool, concurrency: int, observer: Observer
+) -> Plan:
+    from apictl.reconcile.build import build_plan
+
+    with reconcile_errors():
+        return build_plan(
+            cluster,
+            environment=rendered.environment,
+            namespace=rendered.namespace,
+            objects=rendered.result.objects,
+            owned=rendered.result.owned_kinds,
+            force_conflicts=force_conflicts,
+            concurrency=concurrency,
+            observer=observer,
+        )

@@ -1,0 +1,118 @@
+"""KubeCluster: the cluster port implemented over the Kubernetes REST API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from apictl.cluster.discovery import Discovery, Resource
+from apictl.cluster.transport import Transport
+from apictl.model.objects import GroupKind, ObjectKey, split_api_version
+from apictl.reconcile.errors import ApiError, NotFound
+from apictl.reconcile.ports import LiveObject
+
+PAGE_SIZE = 500
+"""kubectl's default --chunk-size."""
+APPLY_PATCH = "application/apply-patch+yaml"
+
+
+class KubeCluster:
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+        self.discovery = Discovery(transport)
+
+    @property
+    def server(self) -> str:
+        return self.transport.server
+
+    def request_counts(self) -> dict[str, int]:
+        return dict(sorted(self.transport.counts.items()))
+
+    # --- the port ---------------------------------------------------------------------------
+
+    def namespaced(self, gk: GroupKind) -> bool:
+        return self.discovery.resource(gk).namespaced
+
+    def list(self, gk: GroupKind, namespace: str, selector: str, version: str | None = None) -> Iterator[LiveObject]:
+        res = self.discovery.resource(gk).with_version(version)
+        path = self._collection(res, namespace)
+        query = {"limit": str(PAGE_SIZE)}
+        if selector:
+            query["labelSelector"] = selector
+        restarted = False
+        while True:
+            try:
+                page = self.transport.request("GET", path, category="read", query=query) or {}
+            except ApiError as exc:
+                if exc.status != 410 or restarted:  # continue token expired: start over once
+                    raise
+                restarted = True
+                query.pop("continue", None)
+                continue
+            for item in page.get("items") or []:
+                item.setdefault("apiVersion", res.api_version)  # list items of built-in kinds omit them
+                item.setdefault("kind", res.kind)
+                yield LiveObject.of(item)
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return
+            query["continue"] = token
+
+    def get(self, key: ObjectKey, version: str | None = None) -> LiveObject | None:
+        res = self.discovery.resource(key.group_kind).with_version(version)
+        try:
+            body = self.transport.request("GET", self._item(res, key), category="read", key=key)
+        except NotFound:
+            return None
+        return LiveObject.of(body)
+
+    def apply(self, body: Mapping[str, Any], *, manager: str, force: bool = False, dry_run: bool = False) -> LiveObject:
+        key = ObjectKey.of(body)
+        res = self.discovery.resource(key.group_kind).with_version(split_api_version(str(body["apiVersion"]))[1])
+        query = {"fieldManager": manager, "fieldValidation": "Strict"}
+        if force:
+            query["force"] = "true"
+        if dry_run:
+            query["dryRun"] = "All"
+        result = self.transport.request(
+            "PATCH",
+            self._item(res, key),
+            category="dry-run" if dry_run else "write",
+            query=query,
+            body=body,
+            content_type=APPLY_PATCH,
+            key=key,
+        )
+        return LiveObject.of(result)
+
+    def delete(self, key: ObjectKey, *, uid: str, resource_version: str = "", dry_run: bool = False) -> None:
+        res = self.discovery.resource(key.group_kind)
+        preconditions = {"uid": uid, **({"resourceVersion": resource_version} if resource_version else {})}
+        options = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "propagationPolicy": "Background",
+            "preconditions": preconditions,
+        }
+        try:
+            self.transport.request(
+                "DELETE",
+                self._item(res, key),
+                category="dry-run" if dry_run else "write",
+                query={"dryRun": "All"} if dry_run else None,
+                body=options,
+                key=key,
+            )
+        except NotFound:
+            return
+
+    # --- paths ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _collection(res: Resource, namespace: str) -> str:
+        if res.namespaced and namespace:
+            return f"{res.prefix}/namespaces/{namespace}/{res.plural}"
+        return f"{res.prefix}/{res.plural}"
+
+    def _item(self, res: Resource, key: ObjectKey) -> str:
+        return f"{self._collection(res, key.namespace)}/{key.name}"
