@@ -122,17 +122,21 @@ def build_matches(scope: ApiScope, groups: list[RuleGroup]) -> None:
 
     def precise(group: RuleGroup, per_path: bool) -> list[dict]:
         found: list[dict] = []
-        for op in group.operations:
-            shared = len(rules_of_path[op.path]) > 1
-            match = {"path": _path_match(scope, op.path)}
-            if not per_path or shared:
-                match["method"] = op.method
-            if match not in found:
+        seen: set[tuple[str, str | None]] = set()
+
+        def add(path: str, method: str | None) -> None:
+            if (path, method) not in seen:
+                seen.add((path, method))
+                match: dict = {"path": _path_match(scope, path)}
+                if method:
+                    match["method"] = method
                 found.append(match)
-            owner = preflight_owner[op.path]
-            options = {"path": match["path"], "method": "OPTIONS"}
-            if owner is group and (op.path, "OPTIONS") not in declared and "method" in match and options not in found:
-                found.append(options)
+
+        for op in group.operations:
+            keep_method = not per_path or len(rules_of_path[op.path]) > 1
+            add(op.path, op.method if keep_method else None)
+            if keep_method and preflight_owner[op.path] is group and (op.path, "OPTIONS") not in declared:
+                add(op.path, "OPTIONS")
         return found
 
     def fits() -> bool:

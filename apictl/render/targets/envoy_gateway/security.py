@@ -67,6 +67,7 @@ def _authentication(scope: ApiScope, subs: list[Subscriber]) -> tuple[dict, list
     spec: dict = {}
     if isinstance(security, ApiKeySecurity):
         refs = []
+        seen: set[tuple[str, str]] = set()
         for sub in subs:
             if sub.secret is None:
                 scope.ctx.problem(
@@ -80,7 +81,9 @@ def _authentication(scope: ApiScope, subs: list[Subscriber]) -> tuple[dict, list
             ref = {"group": "", "kind": "Secret", "name": sub.secret}
             if sub.secret_namespace and sub.secret_namespace != scope.namespace:
                 ref["namespace"] = sub.secret_namespace
-            if ref not in refs:
+            key = (ref.get("namespace", ""), sub.secret)
+            if key not in seen:
+                seen.add(key)
                 refs.append(ref)
         if refs:
             spec["apiKeyAuth"] = {

@@ -12,6 +12,8 @@ replicas), others ``rateLimit.local`` (a token bucket per Envoy replica, at most
 
 from __future__ import annotations
 
+import json
+
 from apictl.model.bundle import Document
 from apictl.model.manifests import ApiKeySecurity, JwtSecurity, PlanSpec
 from apictl.model.source import SourceLocation
@@ -64,7 +66,13 @@ def rate_limit(scope: ApiScope, subs: list[Subscriber]) -> dict | None:
             )
             continue
         rules += _plan_rules(scope, sub, plan, plan_doc, mode)
-    unique = [r for i, r in enumerate(rules) if r not in rules[:i]]
+    seen: set[str] = set()
+    unique = []
+    for rule in rules:
+        key = json.dumps(rule, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            unique.append(rule)
     if len(unique) > MAX_RULES[mode]:
         scope.ctx.unsupported(
             "eg-too-many-rate-limits",
