@@ -115,9 +115,18 @@ def _default_ok(schema: Mapping[str, Any], value: Any) -> bool:
     return False
 
 
+def _roots(document: Mapping[str, Any]) -> list[tuple[Any, FieldPath]]:
+    """Where openapi-spec-validator looks for schemas: paths (following $refs), and in 3.x components.schemas."""
+    roots: list[tuple[Any, FieldPath]] = [(document.get("paths"), ("paths",))]
+    components = document.get("components")
+    if "swagger" not in document and isinstance(components, Mapping):
+        roots.append((components.get("schemas"), ("components", "schemas")))
+    return roots
+
+
 def _schemas(document: Mapping[str, Any]) -> Iterator[Problem]:
-    """Walk every schema object once (by identity) and check allOf/required and defaults."""
-    stack: list[tuple[Any, FieldPath]] = [(document, ())]
+    """Walk every reachable schema object once (by identity) and check allOf/required and defaults."""
+    stack: list[tuple[Any, FieldPath]] = _roots(document)
     visited: set[int] = set()
     while stack:
         node, at = stack.pop()
@@ -125,6 +134,12 @@ def _schemas(document: Mapping[str, Any]) -> Iterator[Problem]:
             if id(node) in visited:
                 continue
             visited.add(id(node))
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/"):
+                target = deref(document, node)
+                if target is not node:
+                    stack.append((target, tuple(ref[2:].split("/"))))
+                continue
             if "allOf" in node and isinstance(node.get("required"), list):
                 defined = set(node.get("properties") or {}) | _properties(document, {"allOf": node["allOf"]})
                 missing = [r for r in node["required"] if r not in defined]
