@@ -35,6 +35,7 @@ from apictl.render.targets.event_routing import (
     keyed_name,
     limit_location,
     read_pattern,
+    report_policies,
     write_pattern,
 )
 
@@ -101,6 +102,7 @@ class _Render:
     def run(self) -> None:
         views = event_apis(self.ctx)
         for view in views:
+            report_policies(self.ctx, self.report, view)
             self.api(view)
         for name in sorted(self.access):
             self.application(self.access[name])

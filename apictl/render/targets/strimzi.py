@@ -35,6 +35,7 @@ from apictl.render.targets.event_routing import (
     keyed_name,
     limit_location,
     non_leading_restrictions,
+    report_policies,
     topic_names,
 )
 
@@ -76,6 +77,7 @@ class _Render:
 
     def run(self) -> None:
         for view in event_apis(self.ctx):
+            report_policies(self.ctx, self.report, view)
             self.check_limits(view)
             for channel in view.channels:
                 self.topics(view, channel)

@@ -42,6 +42,7 @@ from apictl.render.targets.event_routing.views import (
     event_apis,
     keyed_name,
     limit_location,
+    report_policies,
     split_levels,
 )
 
@@ -69,6 +70,7 @@ __all__ = [
     "non_leading_restrictions",
     "read_pattern",
     "record_key",
+    "report_policies",
     "routing_key_to_mqtt",
     "split_levels",
     "topic_names",

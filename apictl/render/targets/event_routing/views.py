@@ -237,13 +237,45 @@ def credentials_secret(ctx: RenderContext, app: Application, app_doc: Document, 
 
 
 class Reporter:
-    """Reports each (code, location) once, however many subscriptions share the plan."""
+    """Reports each finding once, however many subscriptions share the plan that causes it."""
 
     def __init__(self, ctx: RenderContext) -> None:
         self.ctx = ctx
-        self.seen: set[tuple[str, SourceLocation]] = set()
+        self.seen: set[tuple[str, SourceLocation, str]] = set()
 
     def unsupported(self, code: str, message: str, location: SourceLocation, hint: str = "") -> None:
-        if (code, location) not in self.seen:
-            self.seen.add((code, location))
+        if (code, location, message) not in self.seen:
+            self.seen.add((code, location, message))
             self.ctx.unsupported(code, message, location, hint)
+
+
+POLICY_RULES = (
+    ("cors", "cors"),
+    ("ip_filter", "ipFilter"),
+    ("headers", "headers"),
+    ("timeouts", "timeouts"),
+    ("retries", "retries"),
+    ("circuit_breaker", "circuitBreaker"),
+)
+
+
+def report_policies(ctx: RenderContext, report: Reporter, view: EventApiView) -> None:
+    """Policies are HTTP rules (CORS, IP filters, headers, timeouts, retries, circuit breaking):
+    a broker applies none of them to an event API, so each one attached is reported."""
+    attached = [(name, ("spec", "policies", i)) for i, name in enumerate(view.api.spec.policies)]
+    for op_id, settings in view.api.spec.operations.items():
+        attached += [(name, ("spec", "operations", op_id, "policies", i)) for i, name in enumerate(settings.policies)]
+    for name, where in attached:
+        found = ctx.policy(name)
+        if found is None:
+            continue  # validation reports unknown policies
+        policy, _ = found
+        for field_name, shown in POLICY_RULES:
+            if getattr(policy.spec, field_name) is not None:
+                report.unsupported(
+                    f"{ctx.target}-policy-unsupported",
+                    f"event API {view.name!r}: policy {name!r} sets {shown}, an HTTP rule the {ctx.target} "
+                    "broker cannot apply to events",
+                    view.doc.locate(*where),
+                    "remove the policy from the event API (policies apply to REST APIs)",
+                )
