@@ -10,6 +10,7 @@ application (connections, subscriptions, message counts, publish rate in message
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -126,7 +127,7 @@ class _Render:
         if config:
             sizing["config"] = config
         for name in names:
-            spec = {"topicName": name, **sizing}
+            spec = {"topicName": name, **copy.deepcopy(sizing)}  # no object shared between bodies
             self.ctx.emit(self.body("KafkaTopic", keyed_name(key=name), spec), view.doc, api=view.name)
 
     @staticmethod
