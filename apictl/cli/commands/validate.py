@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from apictl.cli import options
+from apictl.cli.ci_formats import CiOutput
 
 
 def register(app: typer.Typer) -> None:
@@ -15,8 +16,11 @@ def validate(
     path: str = options.PATH,
     ref: str | None = options.REF,
     strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
-    output: options.Output = typer.Option(
-        options.Output.text, "--output", "-o", help="text (stderr) or json (stdout)."
+    output: CiOutput = typer.Option(
+        CiOutput.text,
+        "--output",
+        "-o",
+        help="text (stderr), json, github (annotations), sarif or markdown (a PR comment) on stdout.",
     ),
 ) -> None:
     """Validate a repository and report every problem with file:line:column and a hint.
@@ -35,8 +39,18 @@ def validate(
         diagnostics = sorted_diagnostics([*diagnostics, *check_environments(bundle)])
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     ok = not any(d.severity in failing for d in diagnostics)
-    if output is options.Output.json:
+    if output is CiOutput.json:
         diagnostics_view.print_json(diagnostics, valid=ok, root=bundle.root, revision=bundle.revision)
+    elif output in (CiOutput.github, CiOutput.sarif, CiOutput.markdown):
+        from apictl.cli.ci_formats import github, markdown, sarif
+        from apictl.cli.console import data
+
+        if output is CiOutput.github:
+            data(github.annotations(diagnostics, tool="apictl validate"))
+        elif output is CiOutput.sarif:
+            data(sarif.sarif_log(diagnostics, category="apictl-validate"))
+        else:
+            data(markdown.diagnostics_comment(diagnostics, root=bundle.root, valid=ok, manifests=len(bundle.documents)))
     else:
         diagnostics_view.print_text(diagnostics)
         manifests = len(bundle.documents)
