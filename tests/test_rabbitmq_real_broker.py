@@ -8,7 +8,8 @@ created on the broker through its HTTP API exactly as the messaging-topology ope
 - fixit-maintenance (region_id [R1], guaranteed) receives the R1 events and nothing else, and can
   neither bind its queue to R2 nor declare a queue of its own;
 - swift-repair (region_id [R2], reliable) may bind its own server-named queue to R2 only: the
-  TopicPermission refuses R1 and wildcard binding keys;
+  TopicPermission refuses R1 and wildcard binding keys; the same holds for fixit-maintenance made
+  a reliable R1 subscriber (R2 refused), and for several restricted parameters (the grid case);
 - guaranteed events are kept while the subscriber is away, up to the plan's queue size, the
   oldest dropped; reliable events published while the subscriber is away are lost;
 - the plan's maxConnections holds (the N+1th connection is refused).
@@ -29,7 +30,7 @@ import pika
 import pika.exceptions
 import pytest
 from broker.http_api import HttpApi, quote
-from broker.rendering import CASES, EXAMPLE, errors, render
+from broker.rendering import CASES, EXAMPLE, copy_repo, edit, errors, render
 from broker.server import BrokerError, RabbitServer
 from broker.topology import Operator
 
@@ -109,8 +110,11 @@ class Deployed:
         return pika.BlockingConnection(parameters)
 
 
-def deploy(server: RabbitServer, repo: Path, env: str, vhost: str) -> Deployed:
-    """Render ``env`` and create its objects on the broker as the topology operator would."""
+def deploy(server: RabbitServer, repo: Path, env: str, vhost: str, user_prefix: str = "") -> Deployed:
+    """Render ``env`` and create its objects on the broker as the topology operator would.
+
+    Usernames (the Secrets' ``username``) are ``<user_prefix><application>``: deployments that
+    share the broker keep distinct users."""
     rendered, diagnostics = render(repo, env, "rabbitmq")
     assert not errors(diagnostics), diagnostics
     objects = [dict(o.body) for o in rendered]
@@ -127,7 +131,7 @@ def deploy(server: RabbitServer, repo: Path, env: str, vhost: str) -> Deployed:
     for body in objects:
         if body["kind"] == "User":
             app = body["metadata"]["labels"]["apictl.io/application"]
-            credentials[app] = (app, secrets.token_urlsafe(12))
+            credentials[app] = (f"{user_prefix}{app}", secrets.token_urlsafe(12))
             secret_bodies.append(
                 {
                     "apiVersion": "v1",
@@ -152,6 +156,16 @@ def deployed(rabbitmq: RabbitServer) -> Deployed:
 @pytest.fixture(scope="module")
 def grid(rabbitmq: RabbitServer) -> Deployed:
     return deploy(rabbitmq, CASES / "grid", "test", "/")
+
+
+@pytest.fixture(scope="module")
+def reliable_r1(rabbitmq: RabbitServer, tmp_path_factory: pytest.TempPathFactory) -> Deployed:
+    """The example with fixit-maintenance (R1) as a reliable subscriber, in its own vhost."""
+    repo = copy_repo(EXAMPLE, tmp_path_factory.mktemp("reliable"))
+    edit(repo, "subscriptions/fixit.yaml", "qos: guaranteed", "qos: reliable")
+    edit(repo, "plans/gold.yaml", "    maxSubscriptions: 5\n", "")  # not expressible with a reliable subscriber
+    edit(repo, "environments/dev.yaml", "vhost: assetco", "vhost: assetco-reliable")
+    return deploy(rabbitmq, repo, "dev", "assetco-reliable", user_prefix="reliable-")
 
 
 def event(region: str, seq: int, asset_type: str = "pump", event_type: str = "alarm") -> tuple[str, bytes]:
@@ -265,6 +279,23 @@ def test_reliable_r2_subscriber_may_bind_r2_only(deployed: Deployed) -> None:
         publish(deployed, [event("R1", 1), event("R2", 2), event("R3", 3)])
         received = drain(channel, queue)
     assert [m["seq"] for m in received] == [2]  # one copy, though two bindings match
+
+
+def test_reliable_r1_subscriber_topic_permission_refuses_r2(reliable_r1: Deployed) -> None:
+    assert "Queue" not in {o["kind"] for o in reliable_r1.objects}  # nothing provisioned: it binds itself
+    with reliable_r1.connect("fixit-maintenance") as connection:
+        channel = connection.channel()
+        queue = channel.queue_declare("", exclusive=True).method.queue
+        channel.queue_bind(queue, EXCHANGE, "api.R1.#")
+        for key in ("api.R2.#", "api.R2.pump.P-1.alarm", "api.*.*.*.alarm", "#", "api.#", "api.R1R2.#"):
+            text = refused(lambda key=key: connection.channel().queue_bind(queue, EXCHANGE, key))
+            assert f"access to topic '{key}' in exchange '{EXCHANGE}' in vhost 'assetco-reliable' refused" in text
+        with reliable_r1.connect("assetco-telemetry") as publisher:
+            out = publisher.channel()
+            out.confirm_delivery()
+            for region in ("R1", "R2", "R3"):
+                out.basic_publish(EXCHANGE, f"api.{region}.valve.V-1.fault", region.encode())
+        assert drain_keys(channel, queue) == ["R1"]
 
 
 def test_subscribers_cannot_publish_and_publisher_only_valid_keys(deployed: Deployed) -> None:
