@@ -63,8 +63,9 @@ def breaking(
         data(annotations(findings, tool="apictl breaking"))
     elif output is CiOutput.sarif:
         from apictl.cli.ci_formats.sarif import sarif_log
+        from apictl.validate.breaking.checks import descriptions
 
-        data(sarif_log(findings, category="apictl-breaking"))
+        data(sarif_log(findings, category="apictl-breaking", descriptions=descriptions()))
     elif output is CiOutput.markdown:
         from apictl.cli.ci_formats.markdown import findings_comment
 

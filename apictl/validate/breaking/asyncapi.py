@@ -51,6 +51,8 @@ class Channel:
     messages: dict[str, Message] = field(default_factory=dict)
     actions: dict[str, set[str]] = field(default_factory=dict)
     """Message name -> the actions (send/receive) that carry it."""
+    directions: set[str] = field(default_factory=set)
+    """The actions of the operations on this channel."""
 
 
 @dataclass
@@ -115,6 +117,7 @@ def _read_v2(doc: Mapping) -> AsyncApi:
             op_ptr = (*item_ptr, verb)
             key = op["operationId"] if isinstance(op.get("operationId"), str) else f"{verb} {address}"
             operations[key] = Operation(key, action, str(address), op_ptr)
+            channel.directions.add(action)
             raw_message = op.get("message")
             resolved, resolved_ptr = follow(doc, raw_message, (*op_ptr, "message"))
             if isinstance(resolved, Mapping) and isinstance(resolved.get("oneOf"), list):
@@ -124,7 +127,8 @@ def _read_v2(doc: Mapping) -> AsyncApi:
             else:
                 parts = []
             for index, (part, part_ptr) in enumerate(parts):
-                message = _message(doc, part, part_ptr, f"{verb}-message-{index}")
+                message = _message(doc, part, part_ptr, f"message-{index}")
+                message.name = f"{message.name} ({verb})"  # 2.x: a message belongs to its operation
                 channel.messages.setdefault(message.name, message)
                 channel.actions.setdefault(message.name, set()).add(action)
         channels[channel.address] = channel
@@ -160,6 +164,7 @@ def _read_v3(doc: Mapping) -> AsyncApi:
         if channel is None:
             continue
         operations[str(key)] = Operation(str(key), op["action"], channel.address, op_ptr)
+        channel.directions.add(op["action"])
         refs = op.get("messages") if isinstance(op.get("messages"), list) else None
         names = [
             r["$ref"].rsplit("/", 1)[-1]
@@ -347,6 +352,8 @@ class AsyncApiComparison:
             now = new.messages.get(name)
             where = f"message '{name}' on channel '{old.address}'"
             if now is None:
+                if old.actions.get(name, set()) and not old.actions.get(name, set()) & new.directions:
+                    continue  # its operation is gone or turned around: reported as such
                 self._add(
                     "message-removed",
                     ERR,
@@ -370,14 +377,8 @@ class AsyncApiComparison:
                 if change.required
                 else ("message-optional-property-removed", WARN)
             )
-            self._add(
-                id,
-                level,
-                f"removed {name}",
-                self._base(change.base or ()),
-                merge_affected(readers, writers) if change.required else readers,
-            )
-        elif kind in ("property-added", "became-required") and change.required and not change.has_default:
+            self._add(id, level, f"removed {name}", self._base(change.base or ()), readers)
+        elif (kind == "became-required" or (kind == "property-added" and change.required)) and not change.has_default:
             id = "message-required-property-added" if kind == "property-added" else "message-property-became-required"
             self._add(id, ERR, f"{name} is now required", head_at, merge_affected(readers, writers))
         elif kind == "type-changed":

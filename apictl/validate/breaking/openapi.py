@@ -260,7 +260,7 @@ def request_rule(change: SchemaChange, name: str) -> tuple[str, Severity, str] |
     if change.read_only and kind in ("property-removed", "property-added", "became-required"):
         return None
     if kind == "property-removed":
-        return "property-removed", WARN, f"removed {name}"
+        return "removed", WARN, f"removed {name}"
     if kind == "property-added":
         if not change.required:
             return "new-optional-property", INFO, f"added {name} (optional)"
@@ -310,6 +310,7 @@ BODY_SUFFIXES = frozenset(
         "min-length-increased",
         "min-items-increased",
         "min-items-set",
+        "max-items-decreased",
     }
 )
 
