@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
+from apictl.load import result_cache
 from apictl.load.manifest_schema import data_path, did_you_mean, parse_manifest
 from apictl.load.parallel_map import parallel_map
 from apictl.load.sources import DirectorySource, GitSource, Source, SourceError, decode_text, join_inside
@@ -14,7 +16,7 @@ from apictl.load.yaml_documents import YamlProblem, parse_documents
 from apictl.model.bundle import Bundle, Definition, DefinitionFormat, Document
 from apictl.model.config import GOVERNANCE_DEFAULTS, RepoConfig
 from apictl.model.diagnostics import Diagnostic, error
-from apictl.model.manifests import API
+from apictl.model.manifests import API, KINDS
 from apictl.model.source import SourceLocation
 
 CONFIG_FILE = "apictl.yaml"
@@ -134,17 +136,78 @@ def _parse_definition(request: DefinitionText) -> tuple[Definition | None, Diagn
     return Definition(path, shown, docs[0].data, text, fmt, version), None
 
 
-def load_bundle(path: str, ref: str | None = None) -> Bundle:
+def _on_all_cores(function: Any, items: list[Any]) -> list[Any]:
+    weights = [sum(len(part) for part in item if isinstance(part, str)) for item in items]
+    return parallel_map(function, items, weights, min_weight=PARALLEL_BYTES)
+
+
+def _parse_manifest_file(
+    request: tuple[str, str, str],
+) -> tuple[list[Document], list[Diagnostic], set[tuple[str, str]]]:
+    """The typed manifests of one file, the problems found in it, and the names of rejected manifests."""
+    file, shown, text = request
+    documents: list[Document] = []
+    problems: list[Diagnostic] = []
+    rejected: set[tuple[str, str]] = set()
+    try:
+        for parsed in parse_documents(text, shown, positions=True):
+            data = parsed.data
+            if not isinstance(data, Mapping) or not str(data.get("apiVersion", "")).startswith(MANIFEST_MARKER):
+                continue
+            assert parsed.source is not None
+            manifest, found = parse_manifest(data, parsed.source)
+            problems.extend(found)
+            if manifest is not None:
+                documents.append(Document(manifest, parsed.source, file))
+            elif isinstance(data.get("metadata"), Mapping) and isinstance(data["metadata"].get("name"), str):
+                kind = str(data.get("kind"))
+                for meant in (kind, *difflib.get_close_matches(kind, KINDS, n=1, cutoff=0.6)):
+                    rejected.add((meant, data["metadata"]["name"]))
+    except YamlProblem as exc:
+        problems.append(_yaml_problem(exc, shown))
+    return documents, problems, rejected
+
+
+def fingerprint(source: Source) -> tuple[str, list[str]]:
+    """A content key over every YAML file of the repository, and the files it covers.
+
+    Reading is shared with a following ``load_bundle(source=...)``; nothing is parsed.
+    """
+    files = source.yaml_files()
+    content_id = source.content_id()
+    if content_id is not None:
+        return result_cache.key("repository", source.root, content_id), files
+    parts = []
+    for file in files:
+        try:
+            parts.append(
+                f"{file}\0{result_cache.key('file', file, source.read_bytes(file).decode('utf-8', 'replace'))}"
+            )
+        except SourceError as exc:
+            parts.append(f"{file}\0{exc.code}")
+    return result_cache.key("repository", source.root, "\n".join(parts)), files
+
+
+def file_key(source: Source, path: str) -> str:
+    """The content key of one file (``unreadable`` when it cannot be read)."""
+    try:
+        return result_cache.key("file", path, source.read_bytes(path).decode("utf-8", "replace"))
+    except SourceError:
+        return "unreadable"
+
+
+def load_bundle(path: str, ref: str | None = None, source: Source | None = None) -> Bundle:
     """Read every apictl manifest under ``path`` and the definitions they reference.
 
     Problems with individual files become diagnostics in ``Bundle.problems``; only an unreadable
     root (missing directory, unknown revision) raises SourceError.
     """
-    source = open_source(path, ref)
+    source = source or open_source(path, ref)
     problems: list[Diagnostic] = []
     config = _load_config(source, problems)
     documents: list[Document] = []
     rejected: set[tuple[str, str]] = set()
+    manifest_files: list[tuple[str, str, str]] = []
     for file in source.yaml_files():
         if file == CONFIG_FILE:
             continue
@@ -154,22 +217,15 @@ def load_bundle(path: str, ref: str | None = None) -> Bundle:
         except SourceError as exc:
             problems.append(_source_problem(exc, SourceLocation(shown)))
             continue
-        if MANIFEST_MARKER not in text:
-            continue  # not an apictl file (an OpenAPI document, a Helm values file, ...)
-        try:
-            for parsed in parse_documents(text, shown, positions=True):
-                data = parsed.data
-                if not isinstance(data, Mapping) or not str(data.get("apiVersion", "")).startswith(MANIFEST_MARKER):
-                    continue
-                assert parsed.source is not None
-                manifest, found = parse_manifest(data, parsed.source)
-                problems.extend(found)
-                if manifest is not None:
-                    documents.append(Document(manifest, parsed.source, file))
-                elif isinstance(data.get("metadata"), Mapping) and isinstance(data["metadata"].get("name"), str):
-                    rejected.add((str(data.get("kind")), data["metadata"]["name"]))
-        except YamlProblem as exc:
-            problems.append(_yaml_problem(exc, shown))
+        if MANIFEST_MARKER in text:  # otherwise not an apictl file (an OpenAPI document, Helm values, ...)
+            manifest_files.append((file, shown, text))
+    keys = [result_cache.key("manifest", shown, text) for _, shown, text in manifest_files]
+    for found_documents, found_problems, found_rejected in result_cache.cached_map(
+        "manifest", _parse_manifest_file, manifest_files, keys, _on_all_cores
+    ):
+        documents += found_documents
+        problems += found_problems
+        rejected |= found_rejected
 
     definitions: dict[str, Definition] = {}
     definition_of: dict[tuple[str, str], str] = {}
@@ -187,7 +243,10 @@ def load_bundle(path: str, ref: str | None = None) -> Bundle:
         wanted.setdefault(def_path, where)
     requests = sorted(wanted.items())
     texts = [_read_for_definition(source, path, where) for path, where in requests]
-    parsed = parallel_map(_parse_definition, texts, [len(t[1]) for t in texts], min_weight=PARALLEL_BYTES)
+    readable = [t for t in texts if t[3] is None]
+    keys = [result_cache.key("definition", shown, text) for _, text, shown, _ in readable]
+    parsed = [(None, problem) for _, _, _, problem in texts if problem is not None]
+    parsed += result_cache.cached_map("definition", _parse_definition, readable, keys, _on_all_cores)
     for definition, problem in parsed:
         if definition is not None:
             definitions[definition.path] = definition

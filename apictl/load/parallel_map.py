@@ -41,7 +41,8 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], weights: Sequen
     order = sorted(range(len(items)), key=lambda i: -weights[i])  # biggest first: better balance
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            done = dict(zip(order, pool.map(_call, order, chunksize=1), strict=True))
+            chunk = max(1, len(items) // (workers * 8))
+            done = dict(zip(order, pool.map(_call, order, chunksize=chunk), strict=True))
     finally:
         _WORK = None
     return [done[i] for i in range(len(items))]

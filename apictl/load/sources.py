@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -37,6 +37,9 @@ class Source(Protocol):
 
     def display(self, path: str) -> str:
         """The file name shown in messages."""
+
+    def content_id(self) -> str | None:
+        """An id that changes whenever any file changes (a git tree id), or None when unknown."""
 
 
 def join_inside(base_file: str, reference: str) -> str:
@@ -92,6 +95,8 @@ class DirectorySource:
     path: Path
     root: str
     revision: str | None = None
+    _walked: set[str] = field(default_factory=set, repr=False, compare=False)
+    _read: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def open(cls, path: str) -> DirectorySource:
@@ -105,11 +110,19 @@ class DirectorySource:
             for name in files:
                 if name.endswith(YAML_SUFFIXES):
                     found.append(name if rel_dir == "." else f"{rel_dir}/{name}")
+        self._walked.update(found)
         return sorted(found)
 
     def read_bytes(self, path: str) -> bytes:
+        if path not in self._read:
+            self._read[path] = self._read_checked(path)
+        return self._read[path]
+
+    def _read_checked(self, path: str) -> bytes:
         full = self.path / path
         shown = self.display(path)
+        if path in self._walked and not os.path.islink(full):
+            return self._read_regular(full, shown)  # found by the walk, which never follows links
         try:
             real = full.resolve(strict=True)
         except (FileNotFoundError, RuntimeError):
@@ -126,13 +139,21 @@ class DirectorySource:
             )
         if not real.is_file():
             raise SourceError("file-not-found", f"{shown} is not a regular file")
-        size = real.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise _too_large(shown, size)
-        return real.read_bytes()
+        return self._read_regular(real, shown)
+
+    @staticmethod
+    def _read_regular(file: Path, shown: str) -> bytes:
+        with open(file, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise _too_large(shown, size)
+            return handle.read()
 
     def display(self, path: str) -> str:
         return path if self.root == "." else f"{self.root}/{path}"
+
+    def content_id(self) -> str | None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -211,6 +232,9 @@ class GitSource:
         if blob.size > MAX_FILE_BYTES:
             raise _too_large(shown, blob.size)
         return blob.data_stream.read()
+
+    def content_id(self) -> str | None:
+        return f"git-tree {self._tree.hexsha}"  # type: ignore[attr-defined]
 
     def display(self, path: str) -> str:
         return path if self.root == "." else f"{self.root}/{path}"

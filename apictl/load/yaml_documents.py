@@ -146,6 +146,108 @@ def _positions(file: str, root: yaml.Node) -> SourceMap:
     return SourceMap(file, _mark(root), values, keys)
 
 
+STR, INT, NULL, BOOL, MERGE = (
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:merge",
+)
+TRUE = {"yes", "true", "on"}
+
+
+class _Builder:
+    """Builds Python values (and, if asked, positions) from composed nodes in one pass.
+
+    libyaml has already resolved each node's tag; common tags are converted here directly, and
+    anything unusual (floats, binary, merge keys, explicit tags) goes to PyYAML's constructor, so
+    results are identical to ``yaml.load`` with the same loader.
+    """
+
+    def __init__(self, loader: JsonCompatibleLoader, file: str, positions: bool) -> None:
+        self.loader = loader
+        self.file = file
+        self.values: dict[FieldPath, tuple[int, int]] | None = {} if positions else None
+        self.keys: dict[FieldPath, tuple[int, int]] = {}
+        self.done: dict[int, Any] = {}
+
+    def build(self, node: yaml.Node, path: FieldPath, depth: int = 0) -> Any:
+        if self.values is not None:
+            self.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if depth > MAX_DEPTH:
+            raise YamlProblem(
+                "yaml-too-deep",
+                f"the document nests deeper than {MAX_DEPTH} levels",
+                *_mark(node),
+                hint="flatten the structure; apictl refuses documents this deep",
+            )
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        if id(node) in self.done and self.values is None:
+            return self.done[id(node)]
+        if isinstance(node, yaml.SequenceNode) and node.tag == "tag:yaml.org,2002:seq":
+            result: Any = [self.build(child, (*path, i), depth + 1) for i, child in enumerate(node.value)]
+        elif (
+            isinstance(node, yaml.MappingNode)
+            and node.tag == "tag:yaml.org,2002:map"
+            and not any(k.tag == MERGE for k, _ in node.value)
+        ):
+            result = {}
+            for key_node, value_node in node.value:
+                key = (
+                    self._scalar(key_node)
+                    if isinstance(key_node, yaml.ScalarNode)
+                    else self.loader.construct_object(key_node, deep=True)
+                )
+                if key in result:
+                    _check_duplicate_keys(node)
+                if self.values is not None and isinstance(key_node, yaml.ScalarNode):
+                    self.keys[(*path, key)] = _mark(key_node)
+                result[key] = self.build(value_node, (*path, key), depth + 1)
+        else:
+            result = self.loader.construct_object(node, deep=True)
+            if self.values is not None and isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+                _collect_positions(node, path, self.values, self.keys)
+        self.done[id(node)] = result
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        tag, value = node.tag, node.value
+        if tag == STR:
+            return value
+        if tag == INT and value.isdigit():
+            return int(value)
+        if tag == NULL:
+            return None
+        if tag == BOOL:
+            return value.lower() in TRUE
+        return self.loader.construct_object(node, deep=True)
+
+    def source(self, root: yaml.Node) -> SourceMap | None:
+        if self.values is None:
+            return None
+        return SourceMap(self.file, _mark(root), self.values, self.keys)
+
+
+def _collect_positions(
+    root: yaml.Node, at: FieldPath, values: dict[FieldPath, tuple[int, int]], keys: dict[FieldPath, tuple[int, int]]
+) -> None:
+    stack: list[tuple[yaml.Node, FieldPath]] = [(root, at)]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    sub = (*path, key.value)
+                    keys[sub] = _mark(key)
+                    values[sub] = _mark(value)
+                    stack.append((value, sub))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, value in enumerate(node.value):
+                values[(*path, index)] = _mark(value)
+                stack.append((value, (*path, index)))
+
+
 def _problem_from(exc: yaml.YAMLError) -> YamlProblem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -166,7 +268,7 @@ def parse_documents(text: str, file: str, *, positions: bool) -> Iterator[YamlDo
     The node graph is walked (alias expansion, depth, duplicate keys) only when positions are
     wanted or the text uses aliases; otherwise construction itself catches duplicate keys.
     """
-    walk = positions or ALIAS.search(text) is not None
+    walk = ALIAS.search(text) is not None
     loader = JsonCompatibleLoader(text)
     try:
         while loader.check_node():
@@ -175,11 +277,12 @@ def parse_documents(text: str, file: str, *, positions: bool) -> Iterator[YamlDo
                 continue
             if walk:
                 _check(node)
+            builder = _Builder(loader, file, positions)
             try:
-                data = loader.construct_document(node)
+                data = builder.build(node, ())
             except RecursionError:
                 raise YamlProblem("yaml-too-deep", "the document is too deeply nested", *_mark(node)) from None
-            yield YamlDocument(data, _positions(file, node) if positions else None, _mark(node))
+            yield YamlDocument(data, builder.source(node), _mark(node))
     except yaml.YAMLError as exc:
         raise _problem_from(exc) from None
     finally:

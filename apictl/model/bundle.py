@@ -80,11 +80,17 @@ class Bundle:
     """(kind, name) of manifests that failed schema validation: references to them are not reported again."""
     file_commits: Mapping[str, str] = field(default_factory=dict)
     """Repository-relative path -> the last git commit that changed it (when the root is in git)."""
+    _by_kind: Mapping[str, tuple[Document, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_kind: dict[str, list[Document]] = {}
+        for doc in self.documents:
+            by_kind.setdefault(doc.kind, []).append(doc)
+        object.__setattr__(self, "_by_kind", {kind: tuple(docs) for kind, docs in by_kind.items()})
 
     def of_kind(self, cls: type[M]) -> Iterator[tuple[M, Document]]:
-        for doc in self.documents:
-            if isinstance(doc.manifest, cls):
-                yield doc.manifest, doc
+        for doc in self._by_kind.get(cls.__name__, ()):
+            yield doc.manifest, doc  # type: ignore[misc]
 
     def apis(self) -> Iterator[tuple[API, Document]]:
         return self.of_kind(API)
@@ -108,10 +114,7 @@ class Bundle:
         return {m.metadata.name: m for m, _ in self.of_kind(cls)}
 
     def api(self, name: str, version: str) -> API | None:
-        for api, _ in self.apis():
-            if api.metadata.name == name and api.spec.version == version:
-                return api
-        return None
+        return next((a for a, _ in self.apis() if a.metadata.name == name and a.spec.version == version), None)
 
     def definition_for(self, api: API) -> Definition | None:
         path = self.definition_of.get((api.metadata.name, api.spec.version))

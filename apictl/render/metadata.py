@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,9 +26,9 @@ def stamp(
     api: str | None,
     application: str | None,
 ) -> dict[str, Any]:
-    result = copy.deepcopy(dict(body))
-    meta = result.setdefault("metadata", {})
-    labels = meta.setdefault("labels", {})
+    result = dict(body)
+    meta = result["metadata"] = dict(result.get("metadata") or {})
+    labels = meta["labels"] = dict(meta.get("labels") or {})
     labels[MANAGED_BY] = "apictl"
     labels[LABEL_ENV] = environment
     labels[LABEL_TARGET] = target
@@ -37,7 +36,7 @@ def stamp(
         labels[LABEL_API] = api
     if application:
         labels[LABEL_APPLICATION] = application
-    annotations = meta.setdefault("annotations", {})
+    annotations = meta["annotations"] = dict(meta.get("annotations") or {})
     annotations[ANNOTATION_SOURCE] = f"{origin.path}:{origin.source.start[0]}"
     if commit:
         annotations[ANNOTATION_COMMIT] = commit

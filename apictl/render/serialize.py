@@ -20,7 +20,10 @@ def _ordered(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class _Dumper(yaml.CSafeDumper):
-    pass
+    """Plain YAML: shared Python objects are written out in full, never as &anchors/*aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _str(dumper: yaml.Dumper, value: str) -> yaml.Node:

@@ -33,6 +33,9 @@ class RenderContext:
     target: str
     objects: list[RenderedObject] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    _subscriptions: dict[tuple[str, str], list[tuple[Subscription, Document]]] | None = field(default=None, repr=False)
+    _applications: dict[str, tuple[Application, Document]] | None = field(default=None, repr=False)
+    _plans: dict[str, tuple[PlanSpec, Document]] | None = field(default=None, repr=False)
 
     @property
     def env_name(self) -> str:
@@ -57,25 +60,26 @@ class RenderContext:
 
     def subscriptions(self, api: API) -> Iterator[tuple[Subscription, Document]]:
         """Subscriptions to ``api`` in this environment, sorted by name."""
-        found = [
-            (sub, doc)
-            for sub, doc in self.bundle.subscriptions()
-            if sub.spec.api.name == api.metadata.name
-            and sub.spec.api.version == api.spec.version
-            and self.env_name in sub.spec.environments
-        ]
-        return iter(sorted(found, key=lambda pair: pair[0].metadata.name))
+        if self._subscriptions is None:
+            index: dict[tuple[str, str], list[tuple[Subscription, Document]]] = {}
+            for sub, doc in self.bundle.subscriptions():
+                if self.env_name in sub.spec.environments:
+                    index.setdefault((sub.spec.api.name, sub.spec.api.version), []).append((sub, doc))
+            for found in index.values():
+                found.sort(key=lambda pair: pair[0].metadata.name)
+            self._subscriptions = index
+        return iter(self._subscriptions.get((api.metadata.name, api.spec.version), ()))
 
     def application(self, name: str) -> tuple[Application, Document] | None:
-        return next(((a, d) for a, d in self.bundle.applications() if a.metadata.name == name), None)
+        if self._applications is None:
+            self._applications = {a.metadata.name: (a, d) for a, d in reversed(list(self.bundle.applications()))}
+        return self._applications.get(name)
 
     def plan(self, name: str) -> tuple[PlanSpec, Document] | None:
         """The plan's limits in this environment: the plan, with the environment's override applied."""
-        found = next(((p, d) for p, d in self.bundle.plans() if p.metadata.name == name), None)
-        if found is None:
-            return None
-        plan, doc = found
-        return self.plan_limits(plan), doc
+        if self._plans is None:
+            self._plans = {p.metadata.name: (self.plan_limits(p), d) for p, d in reversed(list(self.bundle.plans()))}
+        return self._plans.get(name)
 
     def plan_limits(self, plan: Plan) -> PlanSpec:
         override = self.environment.spec.overrides.plans.get(plan.metadata.name)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from apictl.load import result_cache
 from apictl.load.parallel_map import parallel_map
 from apictl.model.bundle import Bundle, Definition
 from apictl.model.diagnostics import Diagnostic, error
@@ -40,7 +43,14 @@ def check(bundle: Bundle) -> list[Diagnostic]:
             continue
         checked.add(definition.path)
         to_check.append(definition)
-    weights = [len(d.text) for d in to_check]
-    for diagnostics in parallel_map(check_one, to_check, weights, min_weight=PARALLEL_BYTES):
+    schemas = "asyncapi-schemas" if asyncapi.schemas_available() else "no-asyncapi-schemas"
+    keys = [result_cache.key(f"definition-check {schemas}", d.file, d.text) for d in to_check]
+    for diagnostics in result_cache.cached_map("definition-check", check_one, to_check, keys, _on_all_cores):
         found += diagnostics
     return found
+
+
+def _on_all_cores(
+    function: Callable[[Definition], list[Diagnostic]], items: list[Definition]
+) -> list[list[Diagnostic]]:
+    return parallel_map(function, items, [len(d.text) for d in items], min_weight=PARALLEL_BYTES)

@@ -30,17 +30,15 @@ def validate(
     from apictl.cli import diagnostics_view
     from apictl.cli.console import human
     from apictl.cli.exit_codes import ExitCode
-    from apictl.cli.loading import load_and_validate
-    from apictl.model.diagnostics import Severity, has_errors, sorted_diagnostics
-    from apictl.render import check_environments
+    from apictl.cli.validation import validate_repository
+    from apictl.model.diagnostics import Severity
 
-    bundle, diagnostics = load_and_validate(path, ref)
-    if not has_errors(diagnostics):  # what the targets cannot express, per environment
-        diagnostics = sorted_diagnostics([*diagnostics, *check_environments(bundle)])
+    report = validate_repository(path, ref)
+    diagnostics = report.diagnostics
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     ok = not any(d.severity in failing for d in diagnostics)
     if output is CiOutput.json:
-        diagnostics_view.print_json(diagnostics, valid=ok, root=bundle.root, revision=bundle.revision)
+        diagnostics_view.print_json(diagnostics, valid=ok, root=report.root, revision=report.revision)
     elif output in (CiOutput.github, CiOutput.sarif, CiOutput.markdown):
         from apictl.cli.ci_formats import github, markdown, sarif
         from apictl.cli.console import data
@@ -50,14 +48,14 @@ def validate(
         elif output is CiOutput.sarif:
             data(sarif.sarif_log(diagnostics, category="apictl-validate"))
         else:
-            data(markdown.diagnostics_comment(diagnostics, root=bundle.root, valid=ok, manifests=len(bundle.documents)))
+            data(markdown.diagnostics_comment(diagnostics, root=report.root, valid=ok, manifests=report.manifests))
     else:
         diagnostics_view.print_text(diagnostics)
-        manifests = len(bundle.documents)
+        manifests = report.manifests
         if ok:
             found = f" ({diagnostics_view.summary(diagnostics)})" if diagnostics else ""
-            human().print(f"[green]✓[/] {bundle.root}: {manifests} manifests valid{found}")
+            human().print(f"[green]✓[/] {report.root}: {manifests} manifests valid{found}")
         else:
-            human().print(f"[red]✗[/] {bundle.root}: {diagnostics_view.summary(diagnostics)}")
+            human().print(f"[red]✗[/] {report.root}: {diagnostics_view.summary(diagnostics)}")
     if not ok:
         raise typer.Exit(ExitCode.INVALID)

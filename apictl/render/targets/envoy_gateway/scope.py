@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -49,7 +48,7 @@ class ApiScope:
 
     def emit(self, body: dict) -> None:
         # A JSON round trip: no object is shared between or within bodies (YAML would print anchors).
-        self.ctx.emit(json.loads(json.dumps(body)), self.doc, api=self.api.metadata.name)
+        self.ctx.emit(body, self.doc, api=self.api.metadata.name)
 
     def info(self, code: str, message: str, location: SourceLocation, hint: str = "") -> None:
         text = f"environment {self.ctx.env_name!r} ({self.ctx.target}): {message}"
