@@ -9,9 +9,14 @@ import sys
 import typer
 
 from apictl.cli.click_compat import Abort, UsageProblem
-from apictl.cli.console import human
 from apictl.cli.errors import CommandError
 from apictl.cli.exit_codes import ExitCode
+
+
+def human():  # rich loads only when there is something to say
+    from apictl.cli.console import human as console
+
+    return console()
 
 
 def _terminate(signum: int, frame: object) -> None:
