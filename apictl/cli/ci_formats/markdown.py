@@ -46,7 +46,7 @@ class Table:
         return "| " + " | ".join(values) + " |\n"
 
     def tail(self) -> str:
-        return "\n</details>\n" if self.summary else ""
+        return "\n</details>\n" if self.summary else "\n"
 
 
 def render(

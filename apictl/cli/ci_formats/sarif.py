@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from urllib.parse import quote
 
 from apictl import __version__
@@ -24,6 +25,17 @@ def _description(code: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _artifact(file: str) -> dict[str, str]:
+    """A path relative to the checkout (``%SRCROOT%``); absolute paths outside it become file:// URIs."""
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            path = path.relative_to(Path.cwd())
+        except ValueError:
+            return {"uri": path.as_uri()}
+    return {"uri": quote(path.as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
 def _result(item: Reportable, rule_index: int) -> dict[str, object]:
     result: dict[str, object] = {
         "ruleId": item.code,
@@ -33,7 +45,7 @@ def _result(item: Reportable, rule_index: int) -> dict[str, object]:
     }
     loc = item.location
     if loc is not None and loc.file:
-        physical: dict[str, object] = {"artifactLocation": {"uri": quote(loc.file), "uriBaseId": "%SRCROOT%"}}
+        physical: dict[str, object] = {"artifactLocation": _artifact(loc.file)}
         if loc.line:
             region: dict[str, int] = {"startLine": loc.line}
             if loc.column:
