@@ -533,3 +533,35 @@ def test_usage_errors_exit_2(argv: list[str], capsys) -> None:
     result = run(capsys, *argv)
     assert result.code == 2, result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("security", "  security: {type: apiKey}\n"),
+        ("policies", "  policies: [cors-portal]\n"),
+        ("basePath", "  basePath: /events\n"),
+    ],
+)
+def test_http_fields_on_event_apis_are_rejected(field: str, text: str, tmp_path: Path, capsys) -> None:
+    repo = copy_example(tmp_path)
+    edit(repo, "apis/asset-events.yaml", "  plans: [gold, silver]\n", f"  plans: [gold, silver]\n{text}")
+    result = run(capsys, "validate", str(repo), "-o", "json")
+    assert result.code == INVALID
+    (found,) = [d for d in result.json()["diagnostics"] if d["code"] == "api-field-not-async"]
+    assert found["line"] == line_of(repo / "apis/asset-events.yaml", text.strip().split(":")[0] + ":")
+    assert found["message"] == f"spec.{field} does not apply to event (async) APIs"
+
+
+def test_retired_event_api_renders_no_topology(tmp_path: Path, capsys) -> None:
+    repo = copy_example(tmp_path)
+    edit(
+        repo,
+        "apis/asset-events.yaml",
+        "  plans: [gold, silver]\n",
+        "  plans: [gold, silver]\n  lifecycle: {state: retired}\n",
+    )
+    result = run(capsys, "render", str(repo), "--env", "dev")
+    assert result.code == 0, result.stderr
+    assert "asset-events" not in result.stdout
+    assert "kind: HTTPRoute" in result.stdout

@@ -48,13 +48,18 @@ class RenderContext:
     # --- what is deployed here ---------------------------------------------------------------
 
     def apis(self, api_type: Literal["rest", "async"]) -> Iterator[tuple[API, Document]]:
-        """APIs of that type deployed to this environment, drafts excluded, sorted by name/version."""
+        """APIs of that type deployed to this environment, sorted by name/version.
+
+        Drafts are never rendered. Retired event APIs are not rendered either (their topology is
+        pruned); retired REST APIs are, so that the gateway can answer 410 Gone.
+        """
+        hidden = {"draft"} if api_type == "rest" else {"draft", "retired"}
         found = [
             (api, doc)
             for api, doc in self.bundle.apis()
             if api.spec.type == api_type
             and self.env_name in api.spec.environments
-            and api.spec.lifecycle.state != "draft"
+            and api.spec.lifecycle.state not in hidden
         ]
         return iter(sorted(found, key=lambda pair: (pair[0].metadata.name, pair[0].spec.version)))
 

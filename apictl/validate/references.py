@@ -91,14 +91,28 @@ def _check_api(api: API, doc: Document, bundle: Bundle, ix: _Index) -> list[Diag
                 )
             )
     else:
-        for field, shown in (("backend", "backend"), ("base_path", "basePath")):
-            if getattr(spec, field) is not None:
+        not_async = {
+            "backend": "the broker target decides delivery",
+            "basePath": "event APIs have channels, not paths",
+            "security": "broker users authenticate with their application's credentials Secret",
+            "policies": "HTTP policies (CORS, headers, timeouts, ...) do not apply to a broker",
+            "operations": "operation policies apply to REST operations only",
+        }
+        present = {
+            "backend": spec.backend,
+            "basePath": spec.base_path,
+            "security": spec.security,
+            "policies": spec.policies,
+            "operations": spec.operations,
+        }
+        for shown, why in not_async.items():
+            if present[shown]:
                 found.append(
                     error(
                         "api-field-not-async",
                         f"spec.{shown} does not apply to event (async) APIs",
                         doc.locate("spec", shown),
-                        f"remove spec.{shown}; the broker target decides delivery",
+                        f"remove spec.{shown}: {why}",
                     )
                 )
     definition = bundle.definition_for(api)
