@@ -45,7 +45,9 @@ def test_one_configmap_parent_per_environment_in_its_namespace() -> None:
 
 def test_parse_group_kind_splits_at_the_first_dot_like_kubectl() -> None:
     assert parse_group_kind("ConfigMap") == GroupKind("", "ConfigMap")
-    assert parse_group_kind("HTTPRoute.gateway.networking.k8s.io") == GroupKind("gateway.networking.k8s.io", "HTTPRoute")
+    assert parse_group_kind("HTTPRoute.gateway.networking.k8s.io") == GroupKind(
+        "gateway.networking.k8s.io", "HTTPRoute"
+    )
 
 
 def test_parent_body_records_a_sorted_inventory_without_the_parent_namespace() -> None:
@@ -71,7 +73,9 @@ def _parent(ref: ParentRef, labels: dict | None = None, annotations: dict | None
 
 def test_read_parent_returns_the_recorded_inventory() -> None:
     ref = parent_for("dev", "ns1")
-    live = LiveObject.of(parent_body(ref, Inventory(frozenset({GroupKind("", "Secret")}), frozenset({"ns1", "b"})), "dev"))
+    live = LiveObject.of(
+        parent_body(ref, Inventory(frozenset({GroupKind("", "Secret")}), frozenset({"ns1", "b"})), "dev")
+    )
     assert read_parent(live, ref) == Inventory(frozenset({GroupKind("", "Secret")}), frozenset({"ns1", "b"}))
     assert read_parent(None, ref) == Inventory(frozenset(), frozenset({"ns1"}))
 

@@ -56,7 +56,13 @@ LIVE_ROUTE = {
     "spec": {
         "hostnames": ["a.example"],
         "parentRefs": [
-            {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "eg", "namespace": "infra", "sectionName": "https"}
+            {
+                "group": "gateway.networking.k8s.io",
+                "kind": "Gateway",
+                "name": "eg",
+                "namespace": "infra",
+                "sectionName": "https",
+            }
         ],
         "rules": [
             {
@@ -80,13 +86,23 @@ def test_last_applied_and_empty_maps_are_dropped() -> None:
     body = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": "a", "labels": {}, "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}},
+        "metadata": {
+            "name": "a",
+            "labels": {},
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"},
+        },
     }
     assert normalized(body)["metadata"] == {"name": "a"}
 
 
 def test_secret_string_data_is_folded_into_data() -> None:
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"k": "hi"}, "data": {"j": "eA=="}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s"},
+        "stringData": {"k": "hi"},
+        "data": {"j": "eA=="},
+    }
     assert normalized(secret)["data"] == {"j": "eA==", "k": "aGk="}
     assert "stringData" not in normalized(secret)
 
@@ -127,7 +143,12 @@ def test_objects_apictl_never_applied_need_the_server() -> None:
 
 
 def test_list_map_keys_in_managed_fields_are_matched_by_key() -> None:
-    desired = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": 80, "protocol": "TCP"}]}}
+    desired = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "s"},
+        "spec": {"ports": [{"port": 80, "protocol": "TCP"}]},
+    }
     live = {
         **desired,
         "metadata": {
@@ -168,7 +189,7 @@ def test_named_list_items_are_paired_by_name() -> None:
     changes = field_changes(before, after)
     assert [(c.dotted, c.before, c.after) for c in changes] == [
         ("spec.c[0].v", 2, 3),
-        ("spec.c[\"name=a\"]", {"name": "a", "v": 1}, ABSENT),
+        ('spec.c["name=a"]', {"name": "a", "v": 1}, ABSENT),
     ]
 
 
@@ -179,7 +200,9 @@ def test_type_changes_are_changes() -> None:
 
 def test_secret_values_are_masked_like_kubectl() -> None:
     key = ObjectKey("", "Secret", "ns", "s")
-    changes = field_changes({"data": {"k": "b2xk", "same": "eA=="}}, {"data": {"k": "bmV3", "same": "eA=="}, "type": "Opaque"})
+    changes = field_changes(
+        {"data": {"k": "b2xk", "same": "eA=="}}, {"data": {"k": "bmV3", "same": "eA=="}, "type": "Opaque"}
+    )
     masked = masked_changes(key, changes)
     assert [(c.dotted, c.before, c.after) for c in masked] == [
         ("data.k", "*** (before)", "*** (after)"),
