@@ -125,27 +125,6 @@ def _check_duplicate_keys(node: yaml.MappingNode) -> None:
         seen[key.value] = key
 
 
-def _positions(file: str, root: yaml.Node) -> SourceMap:
-    values: dict[FieldPath, tuple[int, int]] = {(): _mark(root)}
-    keys: dict[FieldPath, tuple[int, int]] = {}
-    stack: list[tuple[yaml.Node, FieldPath]] = [(root, ())]
-    while stack:
-        node, path = stack.pop()
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    sub = (*path, key.value)
-                    keys[sub] = _mark(key)
-                    values[sub] = _mark(value)
-                    stack.append((value, sub))
-        elif isinstance(node, yaml.SequenceNode):
-            for index, value in enumerate(node.value):
-                sub = (*path, index)
-                values[sub] = _mark(value)
-                stack.append((value, sub))
-    return SourceMap(file, _mark(root), values, keys)
-
-
 STR, INT, NULL, BOOL, MERGE = (
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
