@@ -91,7 +91,8 @@ def hook() -> dict:
 
 
 def test_pre_commit_manifest_is_valid() -> None:
-    clientlib = pytest.importorskip("pre_commit.clientlib", reason="pre-commit is not installed")
+    from pre_commit import clientlib
+
     clientlib.load_manifest(str(REPO / ".pre-commit-hooks.yaml"))
 
 
