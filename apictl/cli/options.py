@@ -7,6 +7,16 @@ from enum import StrEnum
 import typer
 
 
+class CiOutput(StrEnum):
+    """Outputs of commands that report findings: humans (text on stderr) or programs and CI (stdout)."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+    markdown = "markdown"
+
+
 class Output(StrEnum):
     text = "text"
     json = "json"

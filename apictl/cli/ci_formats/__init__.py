@@ -9,19 +9,11 @@ applications it reaches), which every format shows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import StrEnum
 from typing import Protocol
 
+from apictl.cli.options import CiOutput as CiOutput
 from apictl.model.diagnostics import Severity
 from apictl.model.source import SourceLocation
-
-
-class CiOutput(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
-    sarif = "sarif"
-    markdown = "markdown"
 
 
 class Reportable(Protocol):

@@ -8,7 +8,6 @@ from enum import StrEnum
 import typer
 
 from apictl.cli import options
-from apictl.cli.ci_formats import CiOutput
 
 
 class FailOn(StrEnum):
@@ -25,8 +24,8 @@ def breaking(
     base: str = typer.Option(..., "--base", help="The git revision to compare against (e.g. origin/main)."),
     head: str | None = typer.Option(None, "--head", help="The revision to check. Default: the files on disk."),
     fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Exit 7 when a finding is at this level or above."),
-    output: CiOutput = typer.Option(
-        CiOutput.text,
+    output: options.CiOutput = typer.Option(
+        options.CiOutput.text,
         "--output",
         "-o",
         help="text (stderr), json, github (annotations), sarif or markdown (a PR comment) on stdout.",
@@ -55,18 +54,18 @@ def breaking(
     head_label = (
         f"{head} ({head_bundle.revision[:12]})" if head and head_bundle.revision else head or "the working tree"
     )
-    if output is CiOutput.json:
+    if output is options.CiOutput.json:
         _print_json(findings, base, head, base_bundle.revision, head_bundle.revision, fail_on, len(failing))
-    elif output is CiOutput.github:
+    elif output is options.CiOutput.github:
         from apictl.cli.ci_formats.github import annotations
 
         data(annotations(findings, tool="apictl breaking"))
-    elif output is CiOutput.sarif:
+    elif output is options.CiOutput.sarif:
         from apictl.cli.ci_formats.sarif import sarif_log
         from apictl.validate.breaking.checks import descriptions
 
         data(sarif_log(findings, category="apictl-breaking", descriptions=descriptions()))
-    elif output is CiOutput.markdown:
+    elif output is options.CiOutput.markdown:
         from apictl.cli.ci_formats.markdown import findings_comment
 
         command = f"apictl breaking {path} --base {base}" + (f" --head {head}" if head else "")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from apictl.cli import options
-from apictl.cli.ci_formats import CiOutput
 
 
 def register(app: typer.Typer) -> None:
@@ -16,8 +15,8 @@ def validate(
     path: str = options.PATH,
     ref: str | None = options.REF,
     strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
-    output: CiOutput = typer.Option(
-        CiOutput.text,
+    output: options.CiOutput = typer.Option(
+        options.CiOutput.text,
         "--output",
         "-o",
         help="text (stderr), json, github (annotations), sarif or markdown (a PR comment) on stdout.",
@@ -37,15 +36,15 @@ def validate(
     diagnostics = report.diagnostics
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     ok = not any(d.severity in failing for d in diagnostics)
-    if output is CiOutput.json:
+    if output is options.CiOutput.json:
         diagnostics_view.print_json(diagnostics, valid=ok, root=report.root, revision=report.revision)
-    elif output in (CiOutput.github, CiOutput.sarif, CiOutput.markdown):
+    elif output in (options.CiOutput.github, options.CiOutput.sarif, options.CiOutput.markdown):
         from apictl.cli.ci_formats import github, markdown, sarif
         from apictl.cli.console import data
 
-        if output is CiOutput.github:
+        if output is options.CiOutput.github:
             data(github.annotations(diagnostics, tool="apictl validate"))
-        elif output is CiOutput.sarif:
+        elif output is options.CiOutput.sarif:
             data(sarif.sarif_log(diagnostics, category="apictl-validate"))
         else:
             data(markdown.diagnostics_comment(diagnostics, root=report.root, valid=ok, manifests=report.manifests))
