@@ -138,7 +138,8 @@ class DirectorySource:
                 hint="copy the file into the repository instead of linking to it",
             )
         if not real.is_file():
-            raise SourceError("file-not-found", f"{shown} is not a regular file")
+            raise SourceError("file-not-found", f"{shown} is not a regular file",
+                              hint="point at a file, not a directory or a device")
         return self._read_regular(real, shown)
 
     @staticmethod
@@ -222,7 +223,7 @@ class GitSource:
                 hint="check the path, or commit the file",
             ) from None
         if blob.type != "blob":
-            raise SourceError("file-not-found", f"{shown} is not a file")
+            raise SourceError("file-not-found", f"{shown} is not a file", hint="point at a file, not a directory")
         if blob.mode == 0o120000:
             raise SourceError(
                 "path-outside-repository",
