@@ -39,7 +39,7 @@ def summary(result: ApplyResult, dry_run: bool) -> str:
     return f"{label} failed: {failed} failed, {skipped} not attempted; {done}; nothing was pruned after the failure."
 
 
-def print_text(result: ApplyResult, dry_run: bool, unchanged: int, requests: Mapping[str, int]) -> None:
+def print_text(result: ApplyResult, dry_run: bool, unchanged: int, requests: Mapping[str, int], took: str) -> None:
     out = human()
     if not result.outcomes:
         out.print(f"[bold green]No changes.[/] {unchanged} objects already match the cluster; nothing was written.")
@@ -49,7 +49,7 @@ def print_text(result: ApplyResult, dry_run: bool, unchanged: int, requests: Map
     steps = ", ".join(str(s) for s in result.inventory)
     if steps:
         out.print(f"[dim]ApplySet inventory: {steps}[/]")
-    out.print("[dim]API requests: " + ", ".join(f"{v} {k}" for k, v in requests.items()) + "[/]")
+    out.print("[dim]API requests: " + ", ".join(f"{v} {k}" for k, v in requests.items()) + f"; took {took}[/]")
 
 
 def to_json(result: ApplyResult, **extra: Any) -> None:

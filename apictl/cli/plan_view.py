@@ -240,14 +240,15 @@ def counts(mapping: Mapping[str, int]) -> str:
     return ", ".join(f"{v} {k}" for k, v in mapping.items())
 
 
-def show(plan: Plan, output: str, server: str, requests: Mapping[str, int]) -> None:
+def show(plan: Plan, output: str, server: str, requests: Mapping[str, int], timings: Mapping[str, float]) -> None:
     """Print ``plan`` in the chosen output format (text to stderr, json/markdown to stdout)."""
     from apictl.cli.console import data
 
     if output == "json":
-        data(to_json(plan, server=server, requests=dict(requests)))
+        data(to_json(plan, server=server, requests=dict(requests), seconds=dict(timings)))
     elif output == "markdown":
         data(to_markdown(plan, header_for(plan, server)))
     else:
         print_text(plan, f"environment {plan.environment} on {server} (ApplySet {plan.parent.key})")
-        human().print(f"[dim]API requests: {counts(requests)}[/]")
+        took = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in timings.items())
+        human().print(f"[dim]API requests: {counts(requests)}; took {took}[/]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,22 @@ class Rendered:
     @property
     def environment(self) -> str:
         return self.result.environment
+
+
+class Stopwatch:
+    """Seconds spent per phase (render, plan, apply), for the JSON output and the benchmark."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+        self.phases: dict[str, float] = {}
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.phases[phase] = round(now - self._last, 3)
+        self._last = now
+
+    def text(self) -> str:
+        return ", ".join(f"{name} {seconds:.2f}s" for name, seconds in self.phases.items())
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import typer
 from apictl.cli import cluster_options, options
 
 if TYPE_CHECKING:
-    from apictl.cli.planning import ClusterOptions
+    from apictl.cli.planning import ClusterOptions, Stopwatch
     from apictl.cluster.kube import KubeCluster
     from apictl.reconcile.executor import ApplyOptions, ApplyResult, Outcome
     from apictl.reconcile.plan import Plan
@@ -95,10 +95,12 @@ def _apply_environment(
 ) -> None:
     from apictl.cli import fault_hooks
     from apictl.cli.console import human
-    from apictl.cli.planning import connect, make_plan, render_for_cluster
+    from apictl.cli.planning import Stopwatch, connect, make_plan, render_for_cluster
     from apictl.cli.progress_view import ProgressView
 
+    clock = Stopwatch()
     rendered = render_for_cluster(path, ref, env)
+    clock.lap("render")
     cluster = connect(cluster_opts)
     with ProgressView(human()) as progress:
         plan = make_plan(
@@ -108,7 +110,8 @@ def _apply_environment(
             concurrency=apply_opts.concurrency,
             observer=progress,
         )
-    _execute(plan, cluster, fault_hooks.wrap(cluster), apply_opts, output)
+    clock.lap("plan")
+    _execute(plan, cluster, fault_hooks.wrap(cluster), apply_opts, output, clock)
 
 
 def _apply_saved(plan_file: Path, cluster_opts: ClusterOptions, apply_opts: ApplyOptions, output: ApplyOutput) -> None:
@@ -118,7 +121,7 @@ def _apply_saved(plan_file: Path, cluster_opts: ClusterOptions, apply_opts: Appl
     from apictl.cli import fault_hooks
     from apictl.cli.errors import CommandError
     from apictl.cli.exit_codes import ExitCode
-    from apictl.cli.planning import connect, reconcile_errors, render_for_cluster
+    from apictl.cli.planning import Stopwatch, connect, reconcile_errors, render_for_cluster
     from apictl.reconcile import planfile
     from apictl.reconcile.build import desired_bodies
 
@@ -126,6 +129,7 @@ def _apply_saved(plan_file: Path, cluster_opts: ClusterOptions, apply_opts: Appl
         document = json.loads(plan_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CommandError(ExitCode.USAGE, f"cannot read the plan {plan_file}: {exc}") from None
+    clock = Stopwatch()
     cluster = connect(cluster_opts)
     with reconcile_errors():
         saved = planfile.load(document)
@@ -149,11 +153,14 @@ def _apply_saved(plan_file: Path, cluster_opts: ClusterOptions, apply_opts: Appl
             f"the saved plan is stale: {len(moved)} object(s) changed since it was made:\n  {listing}",
             "run `apictl plan` again and review the new plan",
         )
+    clock.lap("check")
     options = dataclasses.replace(apply_opts, preconditions=True)
-    _execute(plan, cluster, fault_hooks.wrap(cluster), options, output)
+    _execute(plan, cluster, fault_hooks.wrap(cluster), options, output, clock)
 
 
-def _execute(plan: Plan, cluster: KubeCluster, writer: Cluster, apply_opts: ApplyOptions, output: ApplyOutput) -> None:
+def _execute(
+    plan: Plan, cluster: KubeCluster, writer: Cluster, apply_opts: ApplyOptions, output: ApplyOutput, clock: Stopwatch
+) -> None:
     from apictl.cli import apply_view
     from apictl.cli.console import human
     from apictl.cli.errors import CommandError
@@ -175,13 +182,15 @@ def _execute(plan: Plan, cluster: KubeCluster, writer: Cluster, apply_opts: Appl
         with reconcile_errors(), ProgressView(human(), show) as progress:
             result = execute(plan, writer, apply_opts, progress)
     except Interrupted as stop:
-        _report(stop.result, plan, cluster, apply_opts, output)
+        clock.lap("apply")
+        _report(stop.result, plan, cluster, apply_opts, output, clock)
         raise CommandError(
             ExitCode.INTERRUPTED,
             "interrupted: in-flight requests finished, nothing more was written and nothing was pruned",
             "re-run the same command to converge",
         ) from None
-    _report(result, plan, cluster, apply_opts, output)
+    clock.lap("apply")
+    _report(result, plan, cluster, apply_opts, output, clock)
     if not result.ok:
         if result.wrote:
             message = "some objects failed; nothing was pruned after the failure"
@@ -192,7 +201,12 @@ def _execute(plan: Plan, cluster: KubeCluster, writer: Cluster, apply_opts: Appl
 
 
 def _report(
-    result: ApplyResult, plan: Plan, cluster: KubeCluster, apply_opts: ApplyOptions, output: ApplyOutput
+    result: ApplyResult,
+    plan: Plan,
+    cluster: KubeCluster,
+    apply_opts: ApplyOptions,
+    output: ApplyOutput,
+    clock: Stopwatch,
 ) -> None:
     from apictl.cli import apply_view
 
@@ -204,9 +218,10 @@ def _report(
             server=cluster.server,
             unchanged=len(plan.unchanged),
             requests=cluster.request_counts(),
+            seconds=clock.phases,
         )
     else:
-        apply_view.print_text(result, apply_opts.dry_run, len(plan.unchanged), cluster.request_counts())
+        apply_view.print_text(result, apply_opts.dry_run, len(plan.unchanged), cluster.request_counts(), clock.text())
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")

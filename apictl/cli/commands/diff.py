@@ -48,14 +48,17 @@ def diff(
     from apictl.cli.console import human
     from apictl.cli.errors import CommandError
     from apictl.cli.exit_codes import ExitCode
-    from apictl.cli.planning import ClusterOptions, connect, make_plan, render_for_cluster
+    from apictl.cli.planning import ClusterOptions, Stopwatch, connect, make_plan, render_for_cluster
     from apictl.cli.progress_view import ProgressView
 
+    clock = Stopwatch()
     rendered = render_for_cluster(path, ref, env)
+    clock.lap("render")
     cluster = connect(ClusterOptions(kubeconfig, context, request_timeout, concurrency))
     with ProgressView(human()) as progress:
         plan = make_plan(cluster, rendered, force_conflicts=force_conflicts, concurrency=concurrency, observer=progress)
-    plan_view.show(plan, output, cluster.server, cluster.request_counts())
+    clock.lap("plan")
+    plan_view.show(plan, output, cluster.server, cluster.request_counts(), clock.phases)
     if plan.failures:
         raise CommandError(
             ExitCode.CLUSTER,

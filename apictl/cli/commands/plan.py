@@ -39,17 +39,20 @@ def plan(
     from apictl.cli.console import human
     from apictl.cli.errors import CommandError
     from apictl.cli.exit_codes import ExitCode
-    from apictl.cli.planning import ClusterOptions, connect, make_plan, render_for_cluster
+    from apictl.cli.planning import ClusterOptions, Stopwatch, connect, make_plan, render_for_cluster
     from apictl.cli.progress_view import ProgressView
     from apictl.reconcile import planfile
 
+    clock = Stopwatch()
     rendered = render_for_cluster(path, ref, env)
+    clock.lap("render")
     cluster = connect(ClusterOptions(kubeconfig, context, request_timeout, concurrency))
     with ProgressView(human()) as progress:
         result = make_plan(
             cluster, rendered, force_conflicts=force_conflicts, concurrency=concurrency, observer=progress
         )
-    plan_view.show(result, output, cluster.server, cluster.request_counts())
+    clock.lap("plan")
+    plan_view.show(result, output, cluster.server, cluster.request_counts(), clock.phases)
     if result.failures:
         raise CommandError(
             ExitCode.CLUSTER,
