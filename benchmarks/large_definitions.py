@@ -59,12 +59,18 @@ def _schema(rng: random.Random, name: str, depth: int, names: list[str], prefix:
 def openapi(rng: random.Random, version: str, operations: int, schemas: int) -> dict:
     v2 = version == "2.0"
     prefix = "#/definitions/" if v2 else "#/components/schemas/"
-    names: list[str] = []
+    # Layered like real APIs: leaf types, then objects made of leaves, then resources made of
+    # objects (and so on, four layers): $refs go one layer down, so nesting stays shallow.
     components: dict[str, dict] = {}
+    layers: list[list[str]] = [[]]
     for i in range(schemas):
+        layer = min(3, i * 4 // max(1, schemas))
+        while len(layers) <= layer:
+            layers.append([])
         name = f"{rng.choice(RESOURCES).title()}{i}"
-        components[name] = _schema(rng, name, 1, list(names), prefix)
-        names.append(name)
+        components[name] = _schema(rng, name, 1, layers[layer - 1] if layer else [], prefix)
+        layers[layer].append(name)
+    names = [n for layer in layers[2:] for n in layer] or list(components)
     paths: dict[str, dict] = {}
     count = 0
     while count < operations:
