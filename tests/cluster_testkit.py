@@ -185,9 +185,11 @@ class FixtureTarget:
 
 
 def use_fixture_target(monkeypatch: Any, target: FixtureTarget) -> None:
-    """Make ``envoy-gateway`` render ``target`` (in this process only)."""
+    """Make ``envoy-gateway`` render ``target`` (in this process only). Environment snapshots are
+    turned off: they assume rendering depends only on the repository and apictl's own code."""
     import apictl.render.registry as registry
 
+    monkeypatch.setenv("APICTL_CACHE", "off")
     real = registry.targets
 
     def patched() -> dict:

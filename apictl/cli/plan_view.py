@@ -252,3 +252,48 @@ def show(plan: Plan, output: str, server: str, requests: Mapping[str, int], timi
         print_text(plan, f"environment {plan.environment} on {server} (ApplySet {plan.parent.key})")
         took = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in timings.items())
         human().print(f"[dim]API requests: {counts(requests)}; took {took}[/]")
+
+
+def show_unchanged(
+    environment: str,
+    parent: Any,
+    objects: int,
+    output: str,
+    server: str,
+    requests: Mapping[str, int],
+    timings: Mapping[str, float],
+) -> None:
+    """The empty plan, known from the environment's snapshot without rendering."""
+    from apictl.cli.console import data
+
+    note = "nothing changed since apictl last verified them; APICTL_CACHE=off re-checks every object"
+    if output == "json":
+        payload = {
+            "server": server,
+            "requests": dict(requests),
+            "seconds": dict(timings),
+            "environment": environment,
+            "applyset": {"parent": str(parent.key), "id": parent.id},
+            "summary": {
+                "create": 0,
+                "update": 0,
+                "prune": 0,
+                "unchanged": objects,
+                "rejected": 0,
+                "text": "Plan: 0 to create, 0 to update, 0 to prune.",
+            },
+            "changes": [],
+            "rejected": [],
+            "stranded": [],
+            "warnings": [],
+            "snapshot": note,
+        }
+        data(json.dumps(payload, indent=2))
+    elif output == "markdown":
+        data(
+            f"### apictl diff — environment `{environment}` on {server}\n\n**No changes.** {objects} objects match the cluster.\n"
+        )
+    else:
+        human().print(f"[bold green]No changes.[/] {objects} objects match the cluster ({note}).")
+        took = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in timings.items())
+        human().print(f"[dim]API requests: {counts(requests)}; took {took}[/]")

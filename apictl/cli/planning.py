@@ -16,6 +16,7 @@ from apictl.reconcile.errors import ClusterError, InvalidDesired, ReconcileError
 
 if TYPE_CHECKING:
     from apictl.cluster.kube import KubeCluster
+    from apictl.reconcile.fingerprint import Snapshot
     from apictl.reconcile.plan import Plan
     from apictl.reconcile.progress import Observer
     from apictl.render import RenderResult
@@ -133,3 +134,47 @@ def make_plan(
             concurrency=concurrency,
             observer=observer,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Shortcut:
+    """The outcome of checking the environment's snapshot before rendering anything."""
+
+    cluster: KubeCluster | None
+    """Connected already (the slow path reuses it), or None when the kubeconfig could not be used."""
+    source: str | None
+    """Digest of the repository as it was read, to save with a new snapshot."""
+    snapshot: Snapshot | None
+    """Set when nothing changed since apictl last verified the environment: the plan is empty."""
+
+
+def check_snapshot(path: str, ref: str | None, env: str, options: ClusterOptions) -> Shortcut:
+    """Whether the repository and the cluster are exactly as apictl last left them (no render needed)."""
+    from apictl.cli import snapshots
+    from apictl.reconcile.fingerprint import still_current
+
+    if ref is not None or not snapshots.enabled():
+        return Shortcut(None, None, None)
+    try:
+        cluster = connect(options)
+    except CommandError:  # reported after rendering, so that an invalid repository still exits 3
+        return Shortcut(None, None, None)
+    source = snapshots.source_digest(path)
+    snapshot = snapshots.load(cluster.server, path, env, source) if source else None
+    if snapshot is None:
+        return Shortcut(cluster, source, None)
+    try:
+        current = still_current(cluster, snapshot, options.concurrency)
+    except ReconcileError:
+        current = False
+    return Shortcut(cluster, source, snapshot if current else None)
+
+
+def remember(shortcut: Shortcut, path: str, env: str, snapshot: Snapshot | None) -> None:
+    """Save a snapshot after a verified run, if the repository did not change while apictl ran."""
+    from apictl.cli import snapshots
+
+    if snapshot is None or shortcut.cluster is None or shortcut.source is None:
+        return
+    if snapshots.source_digest(path) == shortcut.source:
+        snapshots.save(shortcut.cluster.server, path, env, shortcut.source, snapshot)

@@ -14,6 +14,7 @@ from apictl.reconcile.ports import LiveObject
 PAGE_SIZE = 500
 """kubectl's default --chunk-size."""
 APPLY_PATCH = "application/apply-patch+yaml"
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 
 
 class KubeCluster:
@@ -33,8 +34,11 @@ class KubeCluster:
     def namespaced(self, gk: GroupKind) -> bool:
         return self.discovery.resource(gk).namespaced
 
-    def list(self, gk: GroupKind, namespace: str, selector: str, version: str | None = None) -> Iterator[LiveObject]:
+    def list(
+        self, gk: GroupKind, namespace: str, selector: str, version: str | None = None, *, metadata_only: bool = False
+    ) -> Iterator[LiveObject]:
         res = self.discovery.resource(gk).with_version(version)
+        accept = METADATA_LIST if metadata_only else "application/json"
         path = self._collection(res, namespace)
         query = {"limit": str(PAGE_SIZE)}
         if selector:
@@ -42,7 +46,7 @@ class KubeCluster:
         restarted = False
         while True:
             try:
-                page = self.transport.request("GET", path, category="read", query=query) or {}
+                page = self.transport.request("GET", path, category="read", query=query, accept=accept) or {}
             except ApiError as exc:
                 if exc.status != 410 or restarted:  # continue token expired: start over once
                     raise
@@ -50,8 +54,8 @@ class KubeCluster:
                 query.pop("continue", None)
                 continue
             for item in page.get("items") or []:
-                item.setdefault("apiVersion", res.api_version)  # list items of built-in kinds omit them
-                item.setdefault("kind", res.kind)
+                if metadata_only or "kind" not in item:  # PartialObjectMetadata, or built-in list items
+                    item["apiVersion"], item["kind"] = res.api_version, res.kind
                 yield LiveObject.of(item)
             token = (page.get("metadata") or {}).get("continue")
             if not token:

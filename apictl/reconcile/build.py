@@ -121,6 +121,7 @@ def build_plan(
         failures=failures,
         warnings=warnings,
         unservable=unservable,
+        scope=[(gk, ns) for gk, ns, _ in scope],
     )
 
 

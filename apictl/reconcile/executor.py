@@ -28,7 +28,7 @@ from apictl.reconcile.concurrency import run_bounded
 from apictl.reconcile.errors import ApiError, FieldConflict, NotFound, ReconcileError, Refused, Stale, conflict_guide
 from apictl.reconcile.health import Verdict
 from apictl.reconcile.plan import Action, Change, Plan
-from apictl.reconcile.ports import FIELD_MANAGER, Cluster
+from apictl.reconcile.ports import FIELD_MANAGER, Cluster, LiveObject
 from apictl.reconcile.wait import wait_for_acceptance
 
 
@@ -65,6 +65,8 @@ class Outcome:
     change: Change
     status: Status
     message: str = ""
+    live: LiveObject | None = None
+    """APPLIED: the object as the server returned it (identity and metadata only)."""
 
     @property
     def key(self) -> ObjectKey:
@@ -83,6 +85,8 @@ class ApplyResult:
     inventory: tuple[InventoryStep, ...] = ()
     pruned: bool = False
     """Whether the prune step ran to completion (False when skipped because of a failure)."""
+    parent: LiveObject | None = None
+    """The ApplySet parent as apictl last wrote (or read) it."""
 
     @property
     def ok(self) -> bool:
@@ -131,10 +135,11 @@ class _Run:
     pruned: bool = False
     recorded: Inventory | None = None
     """What the parent records after apictl wrote it in this run."""
+    parent: LiveObject | None = None
 
     def result(self) -> ApplyResult:
         done = [self.outcomes.get(c.key) or Outcome(c, Status.SKIPPED) for c in self.plan.changes]
-        return ApplyResult(tuple(done), tuple(self.inventory), self.pruned)
+        return ApplyResult(tuple(done), tuple(self.inventory), self.pruned, self.parent or self.plan.parent_live)
 
     def record(self, outcome: Outcome) -> None:
         self.outcomes[outcome.key] = outcome
@@ -217,9 +222,11 @@ def _record(run: _Run, inventory: Inventory) -> bool:
     body = parent_body(plan.parent, inventory, plan.environment)
     run.observer.phase("recording the ApplySet inventory", 1)
     try:
-        run.cluster.apply(body, manager=PARENT_FIELD_MANAGER, dry_run=run.options.dry_run)
+        written = run.cluster.apply(body, manager=PARENT_FIELD_MANAGER, dry_run=run.options.dry_run)
     except FieldConflict:  # kubectl: the applyset manager should own these fields; take them back
-        run.cluster.apply(body, manager=PARENT_FIELD_MANAGER, force=True, dry_run=run.options.dry_run)
+        written = run.cluster.apply(body, manager=PARENT_FIELD_MANAGER, force=True, dry_run=run.options.dry_run)
+    if not run.options.dry_run:
+        run.parent = written.slim()
     run.observer.advance()
     run.recorded = inventory
     return True
@@ -246,7 +253,7 @@ def _apply_wave(run: _Run, batch: list[Change]) -> dict[ObjectKey, Mapping[str, 
             run.record(Outcome(change, Status.FAILED, _explain(change, exc)))
             return
         if not options.wait or options.dry_run:
-            run.record(Outcome(change, Status.APPLIED))
+            run.record(Outcome(change, Status.APPLIED, live=_identity(applied[change.key])))
 
     run_bounded(apply, batch, options.concurrency, done)
     return applied
@@ -264,7 +271,7 @@ def _wait(run: _Run, batch: list[Change], applied: dict[ObjectKey, Mapping[str, 
         elif h.verdict is Verdict.PENDING:
             run.record(Outcome(change, Status.TIMED_OUT, h.message or "not accepted before the timeout"))
         else:
-            run.record(Outcome(change, Status.APPLIED))
+            run.record(Outcome(change, Status.APPLIED, live=_identity(applied[change.key])))
     run.observer.advance(len(applied))
 
 
@@ -294,6 +301,10 @@ def _prune_wave(run: _Run, batch: list[Change]) -> bool:
 
     run_bounded(delete, batch, options.concurrency, done)
     return not failed
+
+
+def _identity(body: Mapping[str, Any]) -> LiveObject:
+    return LiveObject.of(body).slim()
 
 
 def _explain(change: Change, exc: ReconcileError) -> str:

@@ -31,15 +31,15 @@ def already_applied(desired: Mapping[str, Any], live: Mapping[str, Any], manager
     return owned is not None and _covers(desired, owned)
 
 
-def owned_fields(live: Mapping[str, Any], manager: str) -> dict[str, Any] | None:
+def owned_fields(live: Mapping[str, Any], manager: str) -> Mapping[str, Any] | None:
     """The fieldsV1 tree ``manager`` owns through Apply operations (merged over API versions)."""
     trees = [
         entry.get("fieldsV1") or {}
         for entry in (live.get("metadata") or {}).get("managedFields") or ()
         if entry.get("manager") == manager and entry.get("operation") == "Apply"
     ]
-    if not trees:
-        return None
+    if len(trees) <= 1:
+        return trees[0] if trees else None
     merged: dict[str, Any] = {}
     for tree in trees:
         _merge(merged, tree)
@@ -51,29 +51,32 @@ def _merge(into: dict[str, Any], tree: Mapping[str, Any]) -> None:
         _merge(into.setdefault(key, {}), sub or {})
 
 
-_EMPTY = (None, {}, [])
+_MISSING = object()
 
 
 def _contains(live: Any, desired: Any) -> bool:
-    """Whether ``live`` has every field of ``desired`` with the same value."""
-    if isinstance(desired, Mapping):
-        if not isinstance(live, Mapping):
+    """Whether ``live`` has every field of ``desired`` with the same value (hot: plain type checks)."""
+    if isinstance(desired, dict):
+        if not isinstance(live, dict):
             return False
         for key, value in desired.items():
-            if key not in live:
-                if value in _EMPTY:  # the server drops empty values of built-in types
+            found = live.get(key, _MISSING)
+            if found is _MISSING:
+                if value is None or value == {} or value == []:  # the server drops empty values of built-ins
                     continue
                 return False
-            if not _contains(live[key], value):
+            if not _contains(found, value):
                 return False
         return True
     if isinstance(desired, list):
         if not isinstance(live, list) or len(live) != len(desired):
             return False
-        return all(_contains(lv, dv) for lv, dv in zip(live, desired, strict=True))
+        return all(_contains(found, value) for found, value in zip(live, desired, strict=True))
     if isinstance(desired, bool) or isinstance(live, bool):
         return desired is live
-    return desired == live
+    if isinstance(desired, Mapping | tuple):  # rare: normalise other containers and compare again
+        return _contains(live, dict(desired) if isinstance(desired, Mapping) else list(desired))
+    return bool(desired == live)
 
 
 def _covers(value: Any, tree: Mapping[str, Any]) -> bool:
@@ -88,9 +91,6 @@ def _covers(value: Any, tree: Mapping[str, Any]) -> bool:
         if sub and not _covers(child, sub):
             return False
     return True
-
-
-_MISSING = object()
 
 
 def _child(value: Any, kind: str, name: str) -> Any:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from apictl.model.objects import ObjectKey
+from apictl.model.objects import GroupKind, ObjectKey
 from apictl.reconcile.applyset import Inventory, ParentRef
 from apictl.reconcile.fielddiff import FieldChange
 from apictl.reconcile.order import wave_of
@@ -58,12 +58,15 @@ class Plan:
     """What it records after a successful run: desired objects plus members that stay (stranded, kept)."""
     changes: tuple[Change, ...]
     """CREATE/UPDATE in wave order, then PRUNE in reverse wave order."""
-    unchanged: tuple[ObjectKey, ...] = ()
+    unchanged: tuple[LiveObject, ...] = ()
+    """Objects already as desired (identity and resourceVersion of each, as read)."""
     failures: tuple[ObjectFailure, ...] = ()
     stranded: tuple[ObjectKey, ...] = ()
     """Members of kinds no target owns any more: never pruned."""
     warnings: tuple[str, ...] = ()
     desired_count: int = 0
+    scope: tuple[tuple[GroupKind, str], ...] = ()
+    """The (group/kind, namespace) pairs listed to find members."""
 
     def of(self, action: Action) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.action is action)

@@ -55,6 +55,7 @@ def assemble(
     failures: Iterable[ObjectFailure] = (),
     warnings: Iterable[str] = (),
     unservable: Set[GroupKind] = frozenset(),
+    scope: Iterable[tuple[GroupKind, str]] = (),
 ) -> Plan:
     decided = list(decided)
     writes = sorted((c for c in decided if c.action in (Action.CREATE, Action.UPDATE)), key=lambda c: (c.wave, c.key))
@@ -72,9 +73,14 @@ def assemble(
         inventory_before=inventory_before,
         inventory_after=after,
         changes=(*writes, *prunes),
-        unchanged=tuple(sorted(c.key for c in decided if c.action is Action.UNCHANGED)),
+        unchanged=tuple(sorted((c.live for c in decided if c.action is Action.UNCHANGED and c.live), key=_key)),
         failures=tuple(sorted(failures, key=lambda f: f.key)),
         stranded=tuple(o.key for o in scan.stranded),
         warnings=tuple(warnings),
         desired_count=len(desired_keys),
+        scope=tuple(scope),
     )
+
+
+def _key(live: LiveObject) -> ObjectKey:
+    return live.key

@@ -6,7 +6,7 @@ imports ``kubernetes``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -69,8 +69,11 @@ class Cluster(Protocol):
         """Whether the kind is namespaced; raises UnknownKind when the cluster does not serve it."""
         ...
 
-    def list(self, gk: GroupKind, namespace: str, selector: str, version: str | None = None) -> list[LiveObject]:
-        """Every object of ``gk`` in ``namespace`` ("" = cluster-scoped or all) matching the label selector."""
+    def list(
+        self, gk: GroupKind, namespace: str, selector: str, version: str | None = None, *, metadata_only: bool = False
+    ) -> Iterable[LiveObject]:
+        """Every object of ``gk`` in ``namespace`` ("" = cluster-scoped or all) matching the label selector;
+        with ``metadata_only``, only apiVersion, kind and metadata of each."""
         ...
 
     def get(self, key: ObjectKey, version: str | None = None) -> LiveObject | None:

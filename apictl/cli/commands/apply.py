@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from apictl.cli import cluster_options, options
+from apictl.cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from apictl.cli.planning import ClusterOptions, Stopwatch
@@ -65,7 +66,6 @@ def apply(
     130 interrupted (re-run to converge).
     """
     from apictl.cli.errors import CommandError
-    from apictl.cli.exit_codes import ExitCode
     from apictl.cli.planning import ClusterOptions
     from apictl.reconcile.executor import ApplyOptions
 
@@ -93,15 +93,35 @@ def apply(
 def _apply_environment(
     path: str, ref: str | None, env: str, cluster_opts: ClusterOptions, apply_opts: ApplyOptions, output: ApplyOutput
 ) -> None:
-    from apictl.cli import fault_hooks
+    from apictl.cli import apply_view, fault_hooks
     from apictl.cli.console import human
-    from apictl.cli.planning import Stopwatch, connect, make_plan, render_for_cluster
+    from apictl.cli.planning import Stopwatch, check_snapshot, connect, make_plan, remember, render_for_cluster
     from apictl.cli.progress_view import ProgressView
+    from apictl.reconcile.executor import ApplyResult
+    from apictl.reconcile.fingerprint import after_apply, after_diff
 
     clock = Stopwatch()
+    shortcut = check_snapshot(path, ref, env, cluster_opts)
+    if shortcut.snapshot is not None and shortcut.cluster is not None:
+        clock.lap("check")
+        cluster, objects = shortcut.cluster, shortcut.snapshot.objects
+        if output is ApplyOutput.json:
+            apply_view.to_json(
+                ApplyResult(()),
+                environment=env,
+                dryRun=apply_opts.dry_run,
+                server=cluster.server,
+                unchanged=objects,
+                requests=cluster.request_counts(),
+                seconds=clock.phases,
+                snapshot="nothing changed since apictl last verified the environment; APICTL_CACHE=off re-checks",
+            )
+        else:
+            apply_view.print_text(ApplyResult(()), apply_opts.dry_run, objects, cluster.request_counts(), clock.text())
+        raise typer.Exit(ExitCode.OK)
     rendered = render_for_cluster(path, ref, env)
     clock.lap("render")
-    cluster = connect(cluster_opts)
+    cluster = shortcut.cluster or connect(cluster_opts)
     with ProgressView(human()) as progress:
         plan = make_plan(
             cluster,
@@ -111,7 +131,10 @@ def _apply_environment(
             observer=progress,
         )
     clock.lap("plan")
-    _execute(plan, cluster, fault_hooks.wrap(cluster), apply_opts, output, clock)
+    result = _execute(plan, cluster, fault_hooks.wrap(cluster), apply_opts, output, clock)
+    if not apply_opts.dry_run:
+        remember(shortcut, path, env, after_diff(plan) if not plan.has_changes else after_apply(plan, result))
+    raise typer.Exit(ExitCode.OK)
 
 
 def _apply_saved(plan_file: Path, cluster_opts: ClusterOptions, apply_opts: ApplyOptions, output: ApplyOutput) -> None:
@@ -120,7 +143,6 @@ def _apply_saved(plan_file: Path, cluster_opts: ClusterOptions, apply_opts: Appl
 
     from apictl.cli import fault_hooks
     from apictl.cli.errors import CommandError
-    from apictl.cli.exit_codes import ExitCode
     from apictl.cli.planning import Stopwatch, connect, reconcile_errors, render_for_cluster
     from apictl.reconcile import planfile
     from apictl.reconcile.build import desired_bodies
@@ -156,15 +178,16 @@ def _apply_saved(plan_file: Path, cluster_opts: ClusterOptions, apply_opts: Appl
     clock.lap("check")
     options = dataclasses.replace(apply_opts, preconditions=True)
     _execute(plan, cluster, fault_hooks.wrap(cluster), options, output, clock)
+    raise typer.Exit(ExitCode.OK)
 
 
 def _execute(
     plan: Plan, cluster: KubeCluster, writer: Cluster, apply_opts: ApplyOptions, output: ApplyOutput, clock: Stopwatch
-) -> None:
+) -> ApplyResult:
+    """Apply ``plan``; returns the result when it succeeded, raises CommandError otherwise."""
     from apictl.cli import apply_view
     from apictl.cli.console import human
     from apictl.cli.errors import CommandError
-    from apictl.cli.exit_codes import ExitCode
     from apictl.cli.planning import reconcile_errors
     from apictl.cli.progress_view import ProgressView
     from apictl.reconcile.executor import Interrupted, execute
@@ -197,7 +220,7 @@ def _execute(
         else:
             message = "nothing was written: the server's dry-run rejected objects, or conflicts need --force-conflicts"
         raise CommandError(ExitCode.APPLY_FAILED, message, "the lines above name each object and the reason")
-    raise typer.Exit(ExitCode.OK)
+    return result
 
 
 def _report(
@@ -229,7 +252,6 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 
 def _seconds(text: str) -> float:
     from apictl.cli.errors import CommandError
-    from apictl.cli.exit_codes import ExitCode
 
     match = _DURATION.match(text)
     if not match:

@@ -48,17 +48,36 @@ def diff(
     from apictl.cli.console import human
     from apictl.cli.errors import CommandError
     from apictl.cli.exit_codes import ExitCode
-    from apictl.cli.planning import ClusterOptions, Stopwatch, connect, make_plan, render_for_cluster
+    from apictl.cli.planning import (
+        ClusterOptions,
+        Stopwatch,
+        check_snapshot,
+        connect,
+        make_plan,
+        remember,
+        render_for_cluster,
+    )
     from apictl.cli.progress_view import ProgressView
+    from apictl.reconcile.fingerprint import after_diff
 
     clock = Stopwatch()
+    options = ClusterOptions(kubeconfig, context, request_timeout, concurrency)
+    shortcut = check_snapshot(path, ref, env, options)
+    if shortcut.snapshot is not None and shortcut.cluster is not None:
+        clock.lap("check")
+        cluster, snap = shortcut.cluster, shortcut.snapshot
+        plan_view.show_unchanged(
+            env, snap.parent, snap.objects, output, cluster.server, cluster.request_counts(), clock.phases
+        )
+        raise typer.Exit(ExitCode.OK)
     rendered = render_for_cluster(path, ref, env)
     clock.lap("render")
-    cluster = connect(ClusterOptions(kubeconfig, context, request_timeout, concurrency))
+    cluster = shortcut.cluster or connect(options)
     with ProgressView(human()) as progress:
         plan = make_plan(cluster, rendered, force_conflicts=force_conflicts, concurrency=concurrency, observer=progress)
     clock.lap("plan")
     plan_view.show(plan, output, cluster.server, cluster.request_counts(), clock.phases)
+    remember(shortcut, path, env, after_diff(plan))
     if plan.failures:
         raise CommandError(
             ExitCode.CLUSTER,
