@@ -1,7 +1,8 @@
 """Per-machine store of environment snapshots (see apictl.reconcile.fingerprint), keyed by cluster,
 repository directory and environment, and tied to a digest of every file in the repository plus
 apictl's own code and library versions. Best effort: any problem means "no snapshot".
-APICTL_CACHE=off disables it (like the validation cache); APICTL_CACHE_DIR moves it.
+APICTL_SNAPSHOTS=off (or APICTL_CACHE=off, which also turns off the validation cache) disables it;
+APICTL_CACHE_DIR moves it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from apictl.reconcile.fingerprint import Snapshot
 
 
 def enabled() -> bool:
-    return os.environ.get("APICTL_CACHE", "").lower() != "off"
+    return "off" not in (os.environ.get("APICTL_CACHE", "").lower(), os.environ.get("APICTL_SNAPSHOTS", "").lower())
 
 
 def source_digest(path: str) -> str | None:
