@@ -266,7 +266,7 @@ def show_unchanged(
     """The empty plan, known from the environment's snapshot without rendering."""
     from apictl.cli.console import data
 
-    note = "nothing changed since apictl last verified them; APICTL_CACHE=off re-checks every object"
+    note = "nothing changed since apictl last verified them; APICTL_SNAPSHOTS=off re-checks every object"
     if output == "json":
         payload = {
             "server": server,

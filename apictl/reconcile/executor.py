@@ -25,7 +25,16 @@ from typing import Any, Protocol
 from apictl.model.objects import ObjectKey
 from apictl.reconcile.applyset import PARENT_FIELD_MANAGER, Inventory, parent_body, parent_is_current
 from apictl.reconcile.concurrency import run_bounded
-from apictl.reconcile.errors import ApiError, FieldConflict, NotFound, ReconcileError, Refused, Stale, conflict_guide
+from apictl.reconcile.errors import (
+    ApiError,
+    ClusterError,
+    FieldConflict,
+    NotFound,
+    ReconcileError,
+    Refused,
+    Stale,
+    conflict_guide,
+)
 from apictl.reconcile.health import Verdict
 from apictl.reconcile.plan import Action, Change, Plan
 from apictl.reconcile.ports import FIELD_MANAGER, Cluster, LiveObject
@@ -208,8 +217,16 @@ def _execute(run: _Run) -> None:
         if not _prune_wave(run, [c for c in prunes if c.wave == wave]):
             return
     run.pruned = bool(options.prune)
-    if (plan.parent_live is not None or plan.desired_count) and _record(run, final):
-        run.inventory.append(InventoryStep.NARROWED)
+    if plan.parent_live is None and not plan.desired_count:
+        return
+    try:
+        if _record(run, final):
+            run.inventory.append(InventoryStep.NARROWED)
+    except ReconcileError as exc:  # kubectl: "apply and prune succeeded, but ApplySet update failed"
+        raise ClusterError(
+            f"apply and prune succeeded, but narrowing the ApplySet inventory failed: {exc.message}",
+            "the inventory still records the superset, which is safe; the next apply narrows it",
+        ) from None
 
 
 def _record(run: _Run, inventory: Inventory) -> bool:

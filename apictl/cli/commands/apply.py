@@ -114,7 +114,7 @@ def _apply_environment(
                 unchanged=objects,
                 requests=cluster.request_counts(),
                 seconds=clock.phases,
-                snapshot="nothing changed since apictl last verified the environment; APICTL_CACHE=off re-checks",
+                snapshot="nothing changed since apictl last verified the environment; APICTL_SNAPSHOTS=off re-checks every object",
             )
         else:
             apply_view.print_text(ApplyResult(()), apply_opts.dry_run, objects, cluster.request_counts(), clock.text())
