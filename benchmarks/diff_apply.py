@@ -1,7 +1,7 @@
 """Benchmark apictl diff/apply against kubectl on the scale repository, on the test control plane.
 
-One command, from a clean clone (it starts the control plane with scripts/k8senv and generates the
-repository with benchmarks/scale_repo.py):
+One command, from a clean clone with apictl's dependencies installed (``pip install -e .``); it
+starts the control plane with scripts/k8senv and generates the repository with benchmarks/scale_repo.py:
 
     python benchmarks/diff_apply.py [--apis 1000] [--operations 20] [--applications 300]
                                     [--subscriptions 5000] [--envs dev,prod] [--repeat 1]
@@ -168,7 +168,8 @@ def main() -> None:
     args = parser.parse_args()
 
     kubeconfig, kubectl = control_plane()
-    env = {**os.environ, "KUBECONFIG": kubeconfig, "NO_COLOR": "1"}
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))
+    env = {**os.environ, "KUBECONFIG": kubeconfig, "NO_COLOR": "1", "PYTHONPATH": path}
     repo = args.work / "repo"
     print(f"generating the scale repository in {repo} ...", flush=True)
     scale_repo.generate(

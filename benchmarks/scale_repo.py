@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 from pathlib import Path
 
 import yaml
@@ -19,6 +20,8 @@ import yaml
 RESOURCES = ["assets", "orders", "invoices", "devices", "sites", "readings", "tickets", "crews", "parts", "vendors"]
 PLANS = {"gold": (100, "second"), "silver": (600, "minute"), "bronze": (60, "minute")}
 ENVIRONMENTS = ("dev", "prod")
+MAX_SUBSCRIPTIONS_PER_API = 16
+"""Envoy Gateway takes at most 16 local rate-limit rules per policy (one per subscription)."""
 
 
 def dump(path: Path, *docs: dict) -> None:
@@ -79,6 +82,8 @@ def generate(
     namespace_prefix: str = "scale",
 ) -> Path:
     rng = random.Random(20260601)
+    for generated in ("apis", "applications", "definitions", "environments", "plans", "subscriptions"):
+        shutil.rmtree(out / generated, ignore_errors=True)  # a smaller run must not inherit files
     out.mkdir(parents=True, exist_ok=True)
     (out / "apictl.yaml").write_text(
         "rules:\n  owner-required: error\n  semantic-version: error\n  operation-id-required: error\nunsupported: error\n"
@@ -146,8 +151,12 @@ def generate(
             },
         )
     pairs: set[tuple[int, int]] = set()
-    while len(pairs) < min(subscriptions, apis * applications):
-        pairs.add((rng.randrange(applications), rng.randrange(apis)))
+    per_api = [0] * apis
+    while len(pairs) < min(subscriptions, apis * MAX_SUBSCRIPTIONS_PER_API, apis * applications):
+        app, api = rng.randrange(applications), rng.randrange(apis)
+        if (app, api) not in pairs and per_api[api] < MAX_SUBSCRIPTIONS_PER_API:
+            pairs.add((app, api))
+            per_api[api] += 1
     by_app: dict[int, list[int]] = {}
     for app, api in sorted(pairs):
         by_app.setdefault(app, []).append(api)
