@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from apictl.cli import diagnostics_view
 from apictl.cli.errors import CommandError
 from apictl.cli.exit_codes import ExitCode
-from apictl.model.diagnostics import Severity, has_errors
+from apictl.cli.rendering import Rendered, render_checked
+from apictl.model.diagnostics import Severity
 from apictl.reconcile.errors import ClusterError, InvalidDesired, ReconcileError, Refused
 
 if TYPE_CHECKING:
@@ -19,18 +20,6 @@ if TYPE_CHECKING:
     from apictl.reconcile.fingerprint import Snapshot
     from apictl.reconcile.plan import Plan
     from apictl.reconcile.progress import Observer
-    from apictl.render import RenderResult
-
-
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    result: RenderResult
-    namespace: str
-    """The Environment's namespace: home of the ApplySet parent."""
-
-    @property
-    def environment(self) -> str:
-        return self.result.environment
 
 
 class Stopwatch:
@@ -59,36 +48,11 @@ class ClusterOptions:
 
 def render_for_cluster(path: str, ref: str | None, env: str) -> Rendered:
     """Load, validate and render like ``apictl render``; exit 3 on any error (nothing reaches the cluster)."""
-    from apictl.cli.loading import load_and_validate
-    from apictl.load.manifest_schema import did_you_mean
-    from apictl.render import environment_names, render_environment
-
-    bundle, diagnostics = load_and_validate(path, ref)
-    if has_errors(diagnostics):
-        diagnostics_view.print_text([d for d in diagnostics if d.severity is Severity.ERROR])
-        raise CommandError(
-            ExitCode.INVALID,
-            f"{bundle.root} is invalid; nothing was sent to the cluster",
-            "run `apictl validate` for every finding",
-        )
-    names = environment_names(bundle)
-    if env not in names:
-        raise CommandError(
-            ExitCode.USAGE, f"environment {env!r} does not exist in {bundle.root}", did_you_mean(env, names)
-        )
-    result = render_environment(bundle, env)
-    if has_errors(result.diagnostics):
-        diagnostics_view.print_text([d for d in result.diagnostics if d.severity is Severity.ERROR])
-        raise CommandError(
-            ExitCode.INVALID,
-            f"environment {env!r} cannot be rendered; nothing was sent to the cluster",
-            "fix the errors above, or set `unsupported: warning` in apictl.yaml to accept gaps",
-        )
-    warnings = [d for d in result.diagnostics if d.severity is not Severity.ERROR]
+    rendered = render_checked(path, ref, env, consequence="nothing was sent to the cluster")
+    warnings = [d for d in rendered.result.diagnostics if d.severity is not Severity.ERROR]
     if warnings:
         diagnostics_view.print_text(warnings)
-    namespace = next(e.spec.namespace for e, _ in bundle.environments() if e.metadata.name == env)
-    return Rendered(result, namespace)
+    return rendered
 
 
 @contextmanager

@@ -50,3 +50,28 @@ def last_commits(path: str, revision: str | None) -> dict[str, str]:
         elif line and line.startswith(prefix):
             commits.setdefault(line[len(prefix) :], sha)
     return commits
+
+
+def head_commit(path: str, revision: str | None) -> str | None:
+    """The commit ``revision`` (default HEAD) names, when ``path`` is inside a git work tree."""
+    try:
+        return (
+            subprocess.run(
+                [
+                    "git",
+                    "-C",
+                    str(Path(path).resolve()),
+                    "rev-parse",
+                    "--verify",
+                    "--quiet",
+                    f"{revision or 'HEAD'}^{{commit}}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            ).stdout.strip()
+            or None
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None

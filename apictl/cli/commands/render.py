@@ -38,7 +38,7 @@ def render(
     from apictl.cli.rendering import render_checked
     from apictl.render.serialize import to_json, to_yaml
 
-    result = render_checked(path, ref, env)
+    result = render_checked(path, ref, env).result
     text = to_json(result.objects) if output is RenderOutput.json else to_yaml(result.objects)
     if out_dir is not None:
         _write_files(out_dir, result.objects)
