@@ -190,7 +190,7 @@ def to_markdown(plan: Plan, header: str, limit: int = MARKDOWN_LIMIT) -> str:
             "",
         ]
     text = "\n".join(head)
-    sections = [_section(c) for c in plan.changes if c.action is not Action.PRUNE]
+    sections = [section(c) for c in plan.changes if c.action is not Action.PRUNE]
     shown = 0
     for section in sections:
         if len(text) + len(section) + 300 > limit:
@@ -209,7 +209,7 @@ def to_markdown(plan: Plan, header: str, limit: int = MARKDOWN_LIMIT) -> str:
     return text
 
 
-def _section(change: Change) -> str:
+def section(change: Change) -> str:
     symbol = {Action.CREATE: "➕", Action.UPDATE: "✏️"}[change.action]
     if change.action is Action.CREATE:
         body = "\n".join(f"+ {line}" for line in body_yaml(change).splitlines())
