@@ -192,10 +192,10 @@ def to_markdown(plan: Plan, header: str, limit: int = MARKDOWN_LIMIT) -> str:
     text = "\n".join(head)
     sections = [section(c) for c in plan.changes if c.action is not Action.PRUNE]
     shown = 0
-    for section in sections:
-        if len(text) + len(section) + 300 > limit:
+    for part in sections:
+        if len(text) + len(part) + 300 > limit:
             break
-        text += section
+        text += part
         shown += 1
     if shown < len(sections):
         note = (
