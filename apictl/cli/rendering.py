@@ -20,6 +20,8 @@ class Rendered:
     result: RenderResult
     namespace: str
     """The Environment's namespace: home of the ApplySet parent."""
+    kube_context: str | None = None
+    """The Environment's ``spec.kubeContext``: the kube context apply expects, if declared."""
 
     @property
     def environment(self) -> str:
@@ -54,7 +56,7 @@ def render_checked(path: str, ref: str | None, env: str, *, consequence: str = "
                 f"environment {env!r} cannot be rendered; {consequence}",
                 "fix the errors above, or set `unsupported: warning` in apictl.yaml to accept gaps",
             )
-        namespace = next(e.spec.namespace for e, _ in bundle.environments() if e.metadata.name == env)
-        return Rendered(result, namespace)
+        spec = next(e.spec for e, _ in bundle.environments() if e.metadata.name == env)
+        return Rendered(result, spec.namespace, spec.kube_context)
 
     return memoised(path, ref, f"render {env}", compute)
