@@ -50,9 +50,20 @@ def _register() -> None:
     if _registered:
         return
     _registered = True
-    from apictl.cli.commands import apply, asyncapi_schemas, breaking, catalog, diff, plan, render, schema, validate
+    from apictl.cli.commands import (
+        apply,
+        asyncapi_schemas,
+        breaking,
+        catalog,
+        diff,
+        plan,
+        rbac,
+        render,
+        schema,
+        validate,
+    )
 
-    for module in (validate, render, diff, plan, apply, schema, asyncapi_schemas, breaking, catalog):
+    for module in (validate, render, diff, plan, apply, rbac, schema, asyncapi_schemas, breaking, catalog):
         module.register(app)
 
 
