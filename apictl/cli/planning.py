@@ -142,3 +142,54 @@ def remember(shortcut: Shortcut, path: str, env: str, snapshot: Snapshot | None)
         return
     if snapshots.source_digest(path) == shortcut.source:
         snapshots.save(shortcut.cluster.server, path, env, shortcut.source, snapshot)
+
+
+@contextmanager
+def apply_lock(cluster: KubeCluster, namespace: str, environment: str, *, enabled: bool = True) -> Iterator[None]:
+    """Hold the environment's Lease ``apictl-lock-<env>`` for the block (exit 6 when another run holds it).
+    Released on every exit, Ctrl-C and SIGTERM included; a SIGKILLed run's Lease expires by itself."""
+    if not enabled:
+        yield
+        return
+    from apictl.cli.console import human
+    from apictl.cluster.lease import LeaseLock
+
+    lock = LeaseLock(cluster.transport, namespace, environment)
+    with reconcile_errors():
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+        if lock.lost:
+            human().print(f"[yellow]warning:[/] {lock.lost}")
+
+
+def check_context(
+    expected: str | None, options: ClusterOptions, environment: str, *, allow_mismatch: bool, interactive: bool
+) -> None:
+    """Refuse (exit 6) to write when the Environment declares ``spec.kubeContext`` and the kube context in use
+    differs, unless confirmed on a terminal or allowed with --allow-context-mismatch."""
+    if not expected:
+        return
+    from apictl.cluster.kubeconfig import context_name
+
+    with reconcile_errors():
+        current = context_name(options.kubeconfig, options.context)
+    if current == expected or allow_mismatch:
+        return
+    question = (
+        f"Environment {environment} expects kube context {expected!r} but the current context is "
+        f"{current or '(in-cluster)'!r}."
+    )
+    if interactive:
+        import typer
+
+        if typer.confirm(f"{question} Apply anyway?", default=False, err=True):
+            return
+        raise CommandError(ExitCode.REFUSED, f"{question} Nothing was applied.", "use --context " + expected)
+    raise CommandError(
+        ExitCode.REFUSED,
+        f"{question} Refusing to apply without a terminal to confirm; nothing was written.",
+        f"pass --context {expected}, or --allow-context-mismatch if this cluster is intended",
+    )

@@ -38,6 +38,21 @@ def load_configuration(kubeconfig: str | None, context: str | None) -> client.Co
     return configuration
 
 
+def context_name(kubeconfig: str | None, context: str | None) -> str | None:
+    """The kube context apictl will use: ``--context``, else the kubeconfig's current-context
+    (None in a pod without a kubeconfig)."""
+    if context:
+        return context
+    source = _kubeconfig_source(kubeconfig)
+    if source is None:
+        return None
+    try:
+        _, active = config.list_kube_config_contexts(config_file=source)
+    except ConfigException:
+        return None
+    return str(active.get("name")) if active else None
+
+
 def _kubeconfig_source(explicit: str | None) -> str | None:
     if explicit:
         if not Path(explicit).is_file():

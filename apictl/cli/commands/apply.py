@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -56,14 +56,23 @@ def apply(
         False, "--confirm-prune-all", help="Allow pruning every member when the environment renders nothing."
     ),
     output: ApplyOutput = typer.Option(ApplyOutput.text, "--output", "-o", help="text (stderr) or json (stdout)."),
+    allow_context_mismatch: bool = typer.Option(
+        False,
+        "--allow-context-mismatch",
+        help="Apply even though the kube context differs from the Environment's spec.kubeContext (for CI).",
+    ),
 ) -> None:
     """Server-side apply (field manager `apictl`, strict field validation) in dependency waves with
     bounded concurrency; then prune ApplySet members that are no longer rendered. Nothing is written
     when the server's dry-run rejects any object; nothing is pruned when any apply fails.
 
     Exit codes: 0 applied, 3 invalid repository, 4 cluster error, 5 some objects failed or were
-    rejected (nothing pruned), 6 refused (stale plan, foreign ApplySet, unconfirmed prune-all),
+    rejected (nothing pruned), 6 refused (stale plan, foreign ApplySet, unconfirmed prune-all,
+    another apply holds the environment's lock, kube context differs from spec.kubeContext),
     130 interrupted (re-run to converge).
+
+    One writer at a time: apply holds the Lease `apictl-lock-<env>` in the environment's namespace
+    (60 s expiry, renewed every 20 s); --dry-run=server takes no lock.
     """
     from apictl.cli.errors import CommandError
     from apictl.cli.planning import ClusterOptions
@@ -87,15 +96,32 @@ def apply(
         _apply_saved(plan_file, cluster_opts, apply_opts, output)
     else:
         assert env is not None
-        _apply_environment(path, ref, env, cluster_opts, apply_opts, output)
+        _apply_environment(path, ref, env, cluster_opts, apply_opts, output, allow_context_mismatch)
 
 
 def _apply_environment(
-    path: str, ref: str | None, env: str, cluster_opts: ClusterOptions, apply_opts: ApplyOptions, output: ApplyOutput
+    path: str,
+    ref: str | None,
+    env: str,
+    cluster_opts: ClusterOptions,
+    apply_opts: ApplyOptions,
+    output: ApplyOutput,
+    allow_context_mismatch: bool = False,
 ) -> None:
+    import sys
+
     from apictl.cli import apply_view, fault_hooks
     from apictl.cli.console import human
-    from apictl.cli.planning import Stopwatch, check_snapshot, connect, make_plan, remember, render_for_cluster
+    from apictl.cli.planning import (
+        Stopwatch,
+        apply_lock,
+        check_context,
+        check_snapshot,
+        connect,
+        make_plan,
+        remember,
+        render_for_cluster,
+    )
     from apictl.cli.progress_view import ProgressView
     from apictl.reconcile.executor import ApplyResult
     from apictl.reconcile.fingerprint import after_apply, after_diff
@@ -121,31 +147,37 @@ def _apply_environment(
         raise typer.Exit(ExitCode.OK)
     rendered = render_for_cluster(path, ref, env)
     clock.lap("render")
-    cluster = shortcut.cluster or connect(cluster_opts)
-    with ProgressView(human()) as progress:
-        plan = make_plan(
-            cluster,
-            rendered,
-            force_conflicts=apply_opts.force_conflicts,
-            concurrency=apply_opts.concurrency,
-            observer=progress,
-        )
-    clock.lap("plan")
-    result = _execute(plan, cluster, fault_hooks.wrap(cluster), apply_opts, output, clock)
     if not apply_opts.dry_run:
-        remember(shortcut, path, env, after_diff(plan) if not plan.has_changes else after_apply(plan, result))
+        check_context(
+            rendered.kube_context,
+            cluster_opts,
+            env,
+            allow_mismatch=allow_context_mismatch,
+            interactive=sys.stdin.isatty() and sys.stderr.isatty(),
+        )
+    cluster = shortcut.cluster or connect(cluster_opts)
+    with apply_lock(cluster, rendered.namespace, env, enabled=not apply_opts.dry_run):
+        with ProgressView(human()) as progress:
+            plan = make_plan(
+                cluster,
+                rendered,
+                force_conflicts=apply_opts.force_conflicts,
+                concurrency=apply_opts.concurrency,
+                observer=progress,
+            )
+        clock.lap("plan")
+        result = _execute(plan, cluster, fault_hooks.wrap(cluster), apply_opts, output, clock)
+        if not apply_opts.dry_run:
+            remember(shortcut, path, env, after_diff(plan) if not plan.has_changes else after_apply(plan, result))
     raise typer.Exit(ExitCode.OK)
 
 
 def _apply_saved(plan_file: Path, cluster_opts: ClusterOptions, apply_opts: ApplyOptions, output: ApplyOutput) -> None:
-    import dataclasses
     import json
 
-    from apictl.cli import fault_hooks
     from apictl.cli.errors import CommandError
-    from apictl.cli.planning import Stopwatch, connect, reconcile_errors, render_for_cluster
+    from apictl.cli.planning import Stopwatch, apply_lock, connect, reconcile_errors
     from apictl.reconcile import planfile
-    from apictl.reconcile.build import desired_bodies
 
     try:
         document = json.loads(plan_file.read_text(encoding="utf-8"))
@@ -155,12 +187,33 @@ def _apply_saved(plan_file: Path, cluster_opts: ClusterOptions, apply_opts: Appl
     cluster = connect(cluster_opts)
     with reconcile_errors():
         saved = planfile.load(document)
-        if saved.server != cluster.server:
-            raise CommandError(
-                ExitCode.REFUSED,
-                f"the plan was made against {saved.server}, but the kubeconfig points at {cluster.server}",
-                "use the same --kubeconfig/--context as for `apictl plan`",
-            )
+    if saved.server != cluster.server:
+        raise CommandError(
+            ExitCode.REFUSED,
+            f"the plan was made against {saved.server}, but the kubeconfig points at {cluster.server}",
+            "use the same --kubeconfig/--context as for `apictl plan`",
+        )
+    with apply_lock(cluster, saved.plan.parent.namespace, saved.plan.environment, enabled=not apply_opts.dry_run):
+        _apply_loaded(saved, cluster, cluster_opts, apply_opts, output, clock)
+
+
+def _apply_loaded(
+    saved: Any,
+    cluster: KubeCluster,
+    cluster_opts: ClusterOptions,
+    apply_opts: ApplyOptions,
+    output: ApplyOutput,
+    clock: Stopwatch,
+) -> None:
+    import dataclasses
+
+    from apictl.cli import fault_hooks
+    from apictl.cli.errors import CommandError
+    from apictl.cli.planning import reconcile_errors, render_for_cluster
+    from apictl.reconcile import planfile
+    from apictl.reconcile.build import desired_bodies
+
+    with reconcile_errors():
         plan = saved.plan
         if saved.redacted:
             src = saved.source
