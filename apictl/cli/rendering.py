@@ -30,9 +30,9 @@ class Rendered:
 
 def render_checked(path: str, ref: str | None, env: str, *, consequence: str = "nothing was rendered") -> Rendered:
     """The rendered environment; raises CommandError (exit 3, or 2 for an unknown environment)."""
-    from apictl.cli.validation import memoised
+    from apictl.cli.validation import Remember, memoised
 
-    def compute(bundle: Bundle) -> Rendered:
+    def compute(bundle: Bundle, remember: Remember) -> Rendered:
         from apictl.load.manifest_schema import did_you_mean
         from apictl.render import environment_names, render_environment
         from apictl.validate import validate

@@ -29,8 +29,15 @@ class Report:
     diagnostics: list[Diagnostic]
 
 
-def memoised(path: str, ref: str | None, name: str, compute: Callable[[Bundle], T]) -> T:
-    """``compute(load_bundle(path, ref))``, or its stored result for identical repository content."""
+Remember = Callable[[str, object], None]
+
+
+def memoised(path: str, ref: str | None, name: str, compute: Callable[[Bundle, Remember], T]) -> T:
+    """``compute(load_bundle(path, ref), remember)``, or its stored result for identical repository content.
+
+    ``remember(other_name, value)`` lets a computation store further results it produced on the way
+    (validation renders every environment: those renders are stored for render/diff/apply).
+    """
     from apictl.load import result_cache
     from apictl.load.bundle_loader import file_key, fingerprint, load_bundle, open_source
     from apictl.load.git_history import head_commit
@@ -48,22 +55,32 @@ def memoised(path: str, ref: str | None, name: str, compute: Callable[[Bundle], 
     if memo is not None and all(file_key(source, file) == k for file, k in memo["depends"].items()):
         return memo["value"]
     bundle = load_bundle(path, ref, source=source)
-    value = compute(bundle)
+    extra: dict[str, object] = {}
+    value = compute(bundle, lambda other, result: extra.__setitem__(other, result))
     covered = set(yaml_files)
     depends = {file: file_key(source, file) for file in sorted(set(bundle.definition_of.values()) - covered)}
-    cache.put_many({key: {"value": value, "depends": depends}})
+    head = head_commit(path, ref) or ""
+    entries = {result_cache.key(n, repo_key, head): {"value": v, "depends": depends} for n, v in extra.items()}
+    cache.put_many({**entries, key: {"value": value, "depends": depends}})
     return value
 
 
 def validate_repository(path: str, ref: str | None) -> Report:
-    def compute(bundle: Bundle) -> Report:
+    def compute(bundle: Bundle, remember: Remember) -> Report:
+        from apictl.cli.rendering import Rendered
         from apictl.model.diagnostics import has_errors, sorted_diagnostics
-        from apictl.render import check_environments
+        from apictl.render import environment_names, render_environment
         from apictl.validate import validate
 
         diagnostics = validate(bundle)
         if not has_errors(diagnostics):  # what the targets cannot express, per environment
-            diagnostics = sorted_diagnostics([*diagnostics, *check_environments(bundle)])
+            for env in environment_names(bundle):
+                result = render_environment(bundle, env)
+                diagnostics += result.diagnostics
+                if not has_errors(result.diagnostics):
+                    namespace = next(e.spec.namespace for e, _ in bundle.environments() if e.metadata.name == env)
+                    remember(f"render {env}", Rendered(result, namespace))
+            diagnostics = sorted_diagnostics(diagnostics)
         return Report(bundle.root, bundle.revision, len(bundle.documents), diagnostics)
 
     return memoised(path, ref, "validate", compute)
