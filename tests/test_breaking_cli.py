@@ -74,8 +74,8 @@ def test_acceptance_three_changes_with_affected_applications(history: Path, caps
 
     removed = found["response-required-property-removed"]
     assert {f["message"] for f in removed} == {
-        "API assets@1.2.0: GET /assets: removed the required property '[].region' from the 200 response",
-        "API assets@1.2.0: GET /assets/{assetId}: removed the required property 'region' from the 200 response",
+        "API assets@1.2.0: GET /: removed the required property '[].region' from the 200 response",
+        "API assets@1.2.0: GET /{assetId}: removed the required property 'region' from the 200 response",
     }
     for f in removed:
         assert (f["level"], f["file"]) == ("error", f"{api}/definitions/assets.openapi.yaml")

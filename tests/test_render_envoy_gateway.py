@@ -446,8 +446,8 @@ def test_example_dev_objects(tmp_path: Path) -> None:
     ]
     assert route["hostnames"] == ["api.dev.assetco.example"]
     matches = route["rules"][0]["matches"]
-    assert {"path": {"type": "Exact", "value": "/assets/assets"}, "method": "GET"} in matches
-    assert {"path": {"type": "RegularExpression", "value": "^/assets/assets/[^/]+$"}, "method": "GET"} in matches
+    assert {"path": {"type": "Exact", "value": "/assets"}, "method": "GET"} in matches
+    assert {"path": {"type": "RegularExpression", "value": "^/assets/[^/]+$"}, "method": "GET"} in matches
     security = find(objects, "SecurityPolicy", "assets-v1")["spec"]["apiKeyAuth"]
     assert [r["name"] for r in security["credentialRefs"]] == [
         "fixit-maintenance-credentials",

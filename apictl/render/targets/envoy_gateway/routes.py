@@ -86,7 +86,7 @@ def group_operations(scope: ApiScope, api_settings: Settings) -> list[RuleGroup]
 
 
 def _path_match(scope: ApiScope, path: str) -> dict:
-    full = scope.base_path + path
+    full = (scope.base_path or "/") if path == "/" else scope.base_path + path  # `/` is the basePath itself
     if not _PLACEHOLDER.search(path) and _EXACT_OK.match(full) and "//" not in full:
         return {"type": "Exact", "value": full}
     pieces = _PLACEHOLDER.split(full)
