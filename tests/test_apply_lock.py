@@ -131,3 +131,14 @@ def test_the_lease_is_held_during_the_apply(kube, namespace, tmp_path) -> None:
     assert seen["spec"]["holderIdentity"] == f"apictl@{os.uname().nodename}/{proc.pid}"
     assert seen["spec"]["leaseDurationSeconds"] == 60
     assert _lease(kube, namespace) is None
+
+
+def test_a_lease_of_a_dead_apictl_on_this_host_is_taken_over(kube, namespace, tmp_path) -> None:
+    """A SIGKILLed run (or one that could not release) must not block this machine for the rest of the expiry."""
+    repo, apictl = _setup(kube, namespace, tmp_path)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    _plant_lease(kube, namespace, f"apictl@{os.uname().nodename}/{gone.pid}", dt.datetime.now(dt.UTC))
+    result = apictl.process("apply", str(repo), "--env", "dev")
+    assert result.code == 0, result.output
+    assert _lease(kube, namespace) is None

@@ -8,12 +8,14 @@ from typing import Any
 from apictl.cluster.discovery import Discovery, Resource
 from apictl.cluster.transport import Transport
 from apictl.model.objects import GroupKind, ObjectKey, split_api_version
-from apictl.reconcile.errors import ApiError, NotFound
+from apictl.reconcile.errors import ApiError, NotFound, Stale
 from apictl.reconcile.ports import LiveObject
 
 PAGE_SIZE = 500
 """kubectl's default --chunk-size."""
 APPLY_PATCH = "application/apply-patch+yaml"
+STALE_RETRIES = 3
+"""Server-side applies without a resourceVersion that lose an optimistic-concurrency race (409) are re-sent."""
 METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 
 
@@ -78,16 +80,26 @@ class KubeCluster:
             query["force"] = "true"
         if dry_run:
             query["dryRun"] = "All"
-        result = self.transport.request(
-            "PATCH",
-            self._item(res, key),
-            category="dry-run" if dry_run else "write",
-            query=query,
-            body=body,
-            content_type=APPLY_PATCH,
-            key=key,
-        )
-        return LiveObject.of(result)
+        unconditional = not (body.get("metadata") or {}).get("resourceVersion")
+        for attempt in range(1, STALE_RETRIES + 2):
+            try:
+                result = self.transport.request(
+                    "PATCH",
+                    self._item(res, key),
+                    category="dry-run" if dry_run else "write",
+                    query=query,
+                    body=body,
+                    content_type=APPLY_PATCH,
+                    key=key,
+                )
+            except Stale:
+                # 409 "the object has been modified" on an apply without a resourceVersion is a lost race
+                # with another writer, not a precondition apictl set: applying again is safe
+                if not unconditional or attempt > STALE_RETRIES:
+                    raise
+                continue
+            return LiveObject.of(result)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def delete(self, key: ObjectKey, *, uid: str, resource_version: str = "", dry_run: bool = False) -> None:
         res = self.discovery.resource(key.group_kind)

@@ -5,6 +5,9 @@ holds it), renewed with PUT under a resourceVersion precondition every ``RENEW_S
 thread, and deleted with uid/resourceVersion preconditions on exit. A killed run cannot delete it, so it
 carries an expiry: a Lease whose ``renewTime`` is older than ``leaseDurationSeconds`` is taken over
 (PUT under the resourceVersion that was read, so two runs cannot both take over the same stale Lease).
+So is a Lease whose holder is an apictl process on this host that no longer exists (holderIdentity
+``apictl@<hostname>/<pid>``): a SIGKILLed run, or one whose release failed because the cluster was
+unreachable, does not block the next run on the same machine for the rest of the expiry.
 
 Verbs used: get, create, update, delete on ``leases`` (what ``apictl rbac`` grants).
 """
@@ -65,6 +68,19 @@ class Holder:
 
     def expired(self, now: dt.datetime) -> bool:
         return self.expires is None or self.expires <= now
+
+    def abandoned(self) -> bool:
+        """Held by an apictl process on this host that no longer exists (killed, or its release failed)."""
+        host, _, pid = self.identity.removeprefix("apictl@").rpartition("/")
+        if not self.identity.startswith("apictl@") or host != socket.gethostname() or not pid.isdigit():
+            return False
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False
+        return False
 
     @classmethod
     def of(cls, body: Mapping[str, Any]) -> Holder:
@@ -150,7 +166,7 @@ class LeaseLock:
             self._body = current
             return
         now = _now()
-        if not holder.expired(now):
+        if not holder.expired(now) and not holder.abandoned():
             expires = holder.expires
             assert expires is not None
             raise Refused(

@@ -1,7 +1,11 @@
 """HTTP to the API server: one pooled connection set, JSON in and out, bounded retries, request counts.
 
-Retried, with exponential backoff and at most ``MAX_ATTEMPTS`` tries: 429 (honouring Retry-After),
-5xx other than schema errors, timeouts and dropped connections. Every request is idempotent here
+Retried, with exponential backoff (``BACKOFF_BASE`` doubling, capped at ``BACKOFF_CAP``, full jitter
+between half and all of it) and at most ``MAX_ATTEMPTS`` tries: 429 (honouring Retry-After, capped at
+30 s), 5xx other than schema errors, timeouts, refused and dropped connections, and TLS handshakes cut
+off by a reset (certificate failures are not retried). With the defaults a request gives up after
+5 tries and at most 7.5 s of backoff (plus Retry-After waits), so an API server restart of a few
+seconds is ridden out, and a longer outage fails the request rather than hanging. Every request is idempotent here
 (GET, server-side apply PATCH, DELETE with preconditions), so a retry never does something twice.
 """
 
@@ -27,7 +31,7 @@ from apictl.model.objects import ObjectKey
 from apictl.reconcile.errors import ApiError, Unreachable
 
 MAX_ATTEMPTS = 5
-BACKOFF_BASE = 0.25
+BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 
 
@@ -71,7 +75,18 @@ class Transport:
                     method, url, body=data, headers=headers, timeout=self._timeout, retries=False
                 )
             except SSLError as exc:
-                raise Unreachable(f"TLS failure talking to {self.server}: {exc}", "check the kubeconfig's CA") from None
+                if _certificate_problem(exc):
+                    raise Unreachable(
+                        f"TLS failure talking to {self.server}: {exc}", "check the kubeconfig's CA"
+                    ) from None
+                # a handshake cut off by a reset or a restart: retry
+                if attempt == MAX_ATTEMPTS:
+                    raise Unreachable(
+                        f"no answer from {self.server} after {attempt} attempts: {type(exc).__name__}: {exc}",
+                        "is the cluster up and reachable? (--request-timeout raises the per-request limit)",
+                    ) from None
+                self.sleep(self._backoff(attempt))
+                continue
             except TransportFailure as exc:
                 if attempt == MAX_ATTEMPTS:
                     raise Unreachable(
@@ -101,6 +116,11 @@ class Transport:
     @staticmethod
     def _backoff(attempt: int) -> float:
         return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+
+
+def _certificate_problem(exc: SSLError) -> bool:
+    text = str(exc)
+    return "CERTIFICATE_VERIFY_FAILED" in text or ("certificate" in text.lower() and "verify" in text.lower())
 
 
 def _decode(data: bytes) -> Any:

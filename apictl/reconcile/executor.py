@@ -203,7 +203,14 @@ def _execute(run: _Run) -> None:
     final = plan.inventory_after if options.prune else plan.inventory_after.union(plan.inventory_before)
     if writes or prunes:
         superset = plan.inventory_before.union(plan.inventory_after)
-        if _record(run, superset):
+        try:
+            widened = _record(run, superset)
+        except ReconcileError as exc:
+            raise ClusterError(
+                f"recording the ApplySet inventory failed, so nothing was applied and nothing was pruned: {exc.message}",
+                exc.hint or "re-run when the cluster answers again",
+            ) from None
+        if widened:
             run.inventory.append(InventoryStep.WIDENED)
     deadline = time.monotonic() + options.timeout
     for wave in sorted({c.wave for c in writes}):
