@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -196,6 +197,18 @@ def file_key(source: Source, path: str) -> str:
         return "unreadable"
 
 
+CREDENTIAL_LIKE = re.compile(
+    r"(?i)[\s{,][\"']?(authorization|proxy-authorization|cookie|x-api-key|api-key|apikey)[\"']?\s*:\s*[^\s{\[]"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----|\bAKIA[0-9A-Z]{16}\b|\beyJ[A-Za-z0-9_-]{10,}\."
+    r"|(?i:\b(password|passwd|secret|token|api[_-]?key)\s*[:=]\s*\S{6,})|(?i:\bbearer\s+\S{16,})"
+)
+"""A superset of what validation's ``no-plaintext-secrets`` flags: such files are never cached on disk."""
+
+
+def _may_hold_credentials(item: tuple[str, str, str]) -> bool:
+    return CREDENTIAL_LIKE.search(item[2]) is not None
+
+
 def load_bundle(path: str, ref: str | None = None, source: Source | None = None) -> Bundle:
     """Read every apictl manifest under ``path`` and the definitions they reference.
 
@@ -221,7 +234,7 @@ def load_bundle(path: str, ref: str | None = None, source: Source | None = None)
             manifest_files.append((file, shown, text))
     keys = [result_cache.key("manifest", shown, text) for _, shown, text in manifest_files]
     for found_documents, found_problems, found_rejected in result_cache.cached_map(
-        "manifest", _parse_manifest_file, manifest_files, keys, _on_all_cores
+        "manifest", _parse_manifest_file, manifest_files, keys, _on_all_cores, _may_hold_credentials
     ):
         documents += found_documents
         problems += found_problems

@@ -106,12 +106,22 @@ def default() -> ResultCache:
     return ResultCache(cache_dir() / "results-v1.sqlite")
 
 
-def cached_map(kind: str, function: Any, items: list[Any], keys: list[str], run: Any) -> list[Any]:
-    """``[function(x) for x in items]`` through the cache: only misses are computed (by ``run``)."""
+def cached_map(kind: str, function: Any, items: list[Any], keys: list[str], run: Any, private: Any = None) -> list[Any]:
+    """``[function(x) for x in items]`` through the cache: only misses are computed (by ``run``).
+
+    ``private(item)``: true for items whose results must never be written to disk (they may hold a
+    credential typed into a manifest); those are always computed.
+    """
     cache = default()
     hits = cache.get_many(keys)
     missing = [i for i, k in enumerate(keys) if k not in hits]
     computed = run(function, [items[i] for i in missing])
-    cache.put_many({keys[i]: result for i, result in zip(missing, computed, strict=True)})
+    cache.put_many(
+        {
+            keys[i]: result
+            for i, result in zip(missing, computed, strict=True)
+            if private is None or not private(items[i])
+        }
+    )
     fresh = dict(zip(missing, computed, strict=True))
     return [hits[k] if k in hits else fresh[i] for i, k in enumerate(keys)]
