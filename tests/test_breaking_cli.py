@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from apictl_cli import EXAMPLE, line_of, run, run_process
-
-ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@e",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@e",
-    "PATH": "/usr/bin:/bin",
-}
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True, env=ENV).stdout
+from apictl_cli import line_of, run, run_process
+from git_repo import example_repository, git
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -46,11 +34,7 @@ def acceptance_changes(api: Path) -> None:
 @pytest.fixture
 def history(tmp_path: Path) -> Path:
     """main: the assetco example under api/; feature: the acceptance branch (one commit ahead)."""
-    repo = tmp_path / "origin"
-    shutil.copytree(EXAMPLE, repo / "api")
-    git(repo, "init", "-q", "-b", "main", ".")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "assetco")
+    repo = example_repository(tmp_path / "origin")
     git(repo, "checkout", "-q", "-b", "feature")
     acceptance_changes(repo / "api")
     git(repo, "commit", "-qam", "breaking changes")

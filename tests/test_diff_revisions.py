@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from apictl_cli import copy_example, run, run_process
-
-ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@e",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@e",
-    "PATH": "/usr/bin:/bin",
-}
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True, env=ENV
-    ).stdout.strip()
+from apictl_cli import run, run_process
+from git_repo import example_repository, git, shallow_clone
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    copy_example(tmp_path, "repo/api")
-    git(root, "init", "-q", "-b", "main", ".")
-    git(root, "add", ".")
-    git(root, "commit", "-qm", "base")
-    return root
+    return example_repository(tmp_path / "repo")
 
 
 def _lower_gold_and_drop_swift(api: Path) -> None:
@@ -129,8 +110,7 @@ def test_invalid_base_names_the_revision(repo: Path, capsys) -> None:
 
 def test_shallow_clone_says_what_to_fetch(repo: Path, tmp_path: Path) -> None:
     git(repo, "commit", "-q", "--allow-empty", "-m", "second")
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)], check=True)
+    clone = shallow_clone(repo, tmp_path / "clone")
     result = run_process("diff", "api", "--base", "HEAD~1", cwd=clone)
     assert result.code == 2
     assert "revision 'HEAD~1' is not in this clone" in result.stderr

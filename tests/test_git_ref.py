@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from apictl_cli import EXAMPLE, line_of, run, run_process
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(cwd), *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@e",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@e",
-            "PATH": "/usr/bin:/bin",
-        },
-    ).stdout.strip()
+from git_repo import example_repository, git, shallow_clone
 
 
 @pytest.fixture
 def history(tmp_path: Path) -> Path:
     """A git repository with the example under api/: commit 1 valid, commit 2 breaks it."""
-    origin = tmp_path / "origin"
-    shutil.copytree(EXAMPLE, origin / "api")
-    git(origin, "init", "-q", "-b", "main", ".")
-    git(origin, "add", ".")
-    git(origin, "commit", "-qm", "valid")
+    origin = example_repository(tmp_path / "origin")
     assets = origin / "api" / "apis" / "assets.yaml"
     assets.write_text(assets.read_text().replace("service: {name", "servce: {name"))
     git(origin, "commit", "-qam", "typo")
@@ -58,8 +38,7 @@ def test_ref_ignores_uncommitted_changes(history: Path, capsys) -> None:
 
 
 def test_clone_detached_and_shallow(history: Path, tmp_path: Path) -> None:
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{history}", str(clone)], check=True)
+    clone = shallow_clone(history, tmp_path / "clone")
     git(clone, "checkout", "-q", "--detach", "HEAD")
     ok = run_process("validate", "api", "--ref", "HEAD", cwd=clone)
     assert ok.code == 3  # HEAD has the typo, read from git objects of a shallow, detached clone

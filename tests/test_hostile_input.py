@@ -9,7 +9,6 @@ attacks, paths, command-line flags and git states; ``test_at_least_200_cases`` k
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from apictl_cli import REPO, copy_example, line_of, run, run_process
+from git_repo import example_repository, git, shallow_clone
 
 INVALID, USAGE = 3, 2
 Mutation = Callable[[Path], None]
@@ -858,26 +858,9 @@ def test_bad_command_lines_are_usage_errors(argv: list[str], message: str | None
 # --- 8. git states ---------------------------------------------------------------------------------
 
 
-def git(cwd: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@e",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@e",
-        "PATH": os.environ["PATH"],
-    }
-    return subprocess.run(
-        ["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True, env=env
-    ).stdout.strip()
-
-
 @pytest.fixture
 def history(tmp_path: Path) -> Path:
-    origin = tmp_path / "origin"
-    copy_example(tmp_path, "origin/api")
-    git(origin, "init", "-q", "-b", "main", ".")
-    git(origin, "add", ".")
-    git(origin, "commit", "-qm", "one")
+    origin = example_repository(tmp_path / "origin")
     (origin / "api" / "plans" / "gold.yaml").write_text(
         (origin / "api" / "plans" / "gold.yaml").read_text().replace("100", "50")
     )
@@ -898,8 +881,7 @@ GIT_CASES = {
 
 @pytest.mark.parametrize("name", sorted(GIT_CASES))
 def test_git_states(name: str, history: Path, tmp_path: Path) -> None:
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{history}", str(clone)], check=True)
+    clone = shallow_clone(history, tmp_path / "clone")
     api = clone / "api"
     if name == "path-missing-at-ref":
         (clone / "newdir").mkdir()
