@@ -379,3 +379,34 @@ def test_rendered_and_pruned_secrets_are_masked_everywhere(
     run("apply", r, "--env", "dev", "-o", "text", expect={0})
     run("apply", r, "--env", "dev", "-o", "json", "--dry-run=server", expect={0})
     assert leaks.check_files(tmp_path, exclude=(repo,)) >= 4
+
+
+def test_a_rendered_secret_is_never_stored_in_the_cache(tmp_path: Path, capsys, monkeypatch) -> None:
+    """render/diff/apply memoise renders on disk; a render holding a Secret must not be stored."""
+    import apictl.render.registry as registry
+    from apictl.load import result_cache
+
+    leaks = Leaks("rendered-secret")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("APICTL_CACHE_DIR", str(cache))
+    monkeypatch.delenv("APICTL_CACHE", raising=False)
+    real = registry.targets
+    target = FixtureTarget(secret=leaks["rendered-secret"])
+    monkeypatch.setattr(registry, "targets", lambda: {**real(), target.name: target})
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo)
+    result_cache.default.cache_clear()
+    try:
+        apictl = Apictl(str(tmp_path / "no-kubeconfig"), capsys)
+        validated = apictl.run("validate", str(repo), "-o", "json")
+        leaks.check(validated.output, "validate")
+        assert validated.code == 0, validated.output
+        rendered = apictl.run("render", str(repo), "--env", "dev")
+        assert rendered.code == 0, rendered.output
+        assert leaks["rendered-secret"] in rendered.stdout, "render prints what kubectl apply needs"
+        again = apictl.run("render", str(repo), "--env", "dev", "-o", "json")
+        assert again.code == 0 and leaks["rendered-secret"] in again.stdout
+    finally:
+        result_cache.default.cache_clear()
+    assert (cache / "results-v1.sqlite").is_file(), "the cache was in use"
+    assert leaks.check_files(cache) >= 1

@@ -60,9 +60,20 @@ def memoised(path: str, ref: str | None, name: str, compute: Callable[[Bundle, R
     covered = set(yaml_files)
     depends = {file: file_key(source, file) for file in sorted(set(bundle.definition_of.values()) - covered)}
     head = head_commit(path, ref) or ""
-    entries = {result_cache.key(n, repo_key, head): {"value": v, "depends": depends} for n, v in extra.items()}
-    cache.put_many({**entries, key: {"value": value, "depends": depends}})
+    stored = {**extra, name: value}
+    entries = {
+        result_cache.key(n, repo_key, head): {"value": v, "depends": depends}
+        for n, v in stored.items()
+        if not _holds_secret(v)
+    }
+    cache.put_many(entries)
     return value
+
+
+def _holds_secret(value: object) -> bool:
+    """A render with a Secret in it is never written to the cache: its values would sit on disk."""
+    objects = getattr(getattr(value, "result", None), "objects", ())
+    return any(o.key.group == "" and o.key.kind == "Secret" for o in objects)
 
 
 def validate_repository(path: str, ref: str | None) -> Report:
