@@ -410,3 +410,58 @@ def test_a_rendered_secret_is_never_stored_in_the_cache(tmp_path: Path, capsys, 
         result_cache.default.cache_clear()
     assert (cache / "results-v1.sqlite").is_file(), "the cache was in use"
     assert leaks.check_files(cache) >= 1
+
+
+@pytest.mark.parametrize("shape", ["token", "basic", "oidc", "exec-not-a-map", "bad-client-cert", "no-server"])
+def test_a_planted_kubeconfig_credential_never_shows_in_failures(tmp_path: Path, shape: str) -> None:
+    """Broken or refused kubeconfigs holding a planted credential: every failure, with and without --debug."""
+    leaks = Leaks("kubeconfig")
+    planted = leaks["kubeconfig"]
+    user: dict = {
+        "token": {"token": planted},
+        "basic": {"username": "ci", "password": planted},
+        "oidc": {
+            "auth-provider": {
+                "name": "oidc",
+                "config": {"id-token": planted, "refresh-token": planted, "idp-issuer-url": "https://127.0.0.1:1"},
+            }
+        },
+        "exec-not-a-map": {"token": planted, "exec": planted},
+        "bad-client-cert": {"client-certificate-data": f"!!{planted}", "client-key-data": f"!!{planted}"},
+        "no-server": {"token": planted},
+    }[shape]
+    cluster = {} if shape == "no-server" else {"server": "https://127.0.0.1:1", "insecure-skip-tls-verify": True}
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": cluster}],
+        "users": [{"name": "u", "user": user}],
+        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "x",
+    }
+    planted_dir = tmp_path / "planted"
+    planted_dir.mkdir()
+    kubeconfig = planted_dir / "config"
+    kubeconfig.write_text(yaml.safe_dump(config))
+    env = {"KUBECONFIG": str(kubeconfig), "APICTL_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [
+        [*debug, *argv]
+        for debug in ([], ["--debug"])
+        for argv in (
+            ["diff", str(EXAMPLE), "--env", "dev", "--request-timeout", "1"],
+            ["diff", str(EXAMPLE), "--env", "dev", "-o", "json", "--request-timeout", "1"],
+            ["plan", str(EXAMPLE), "--env", "dev", "--out", str(tmp_path / "plan.json"), "-o", "markdown"],
+            ["apply", str(EXAMPLE), "--env", "dev", "-o", "json", "--request-timeout", "1"],
+        )
+    ]
+    with ThreadPoolExecutor(len(runs)) as pool:  # each waits out its retries against a closed port
+        results = list(pool.map(lambda argv: _run(argv, env, tmp_path), runs))
+    for argv, result in zip(runs, results, strict=True):
+        where = f"`apictl {' '.join(argv)}` ({shape}, exit {result.returncode})"
+        leaks.check(result.stdout, f"stdout of {where}")
+        leaks.check(result.stderr, f"stderr of {where}")
+        if "--debug" in argv or shape == "bad-client-cert":  # an undecodable certificate is an internal error (70)
+            assert result.returncode in (4, 70), where
+        else:
+            assert result.returncode == 4, where
+    leaks.check_files(tmp_path, exclude=(planted_dir,))
