@@ -35,6 +35,11 @@ def load_configuration(kubeconfig: str | None, context: str | None) -> client.Co
             f"cannot use the cluster configuration: {exc}",
             "pass --kubeconfig/--context, set KUBECONFIG, or check `kubectl config get-contexts`",
         ) from None
+    except ValueError:  # undecodable *-data (binascii.Error); the value itself is never shown
+        raise ConfigError(
+            "cannot use the cluster configuration: a certificate or key (*-data) in the kubeconfig is not valid base64",
+            "check the kubeconfig's client-certificate-data, client-key-data and certificate-authority-data",
+        ) from None
     return configuration
 
 
