@@ -142,3 +142,22 @@ def test_a_lease_of_a_dead_apictl_on_this_host_is_taken_over(kube, namespace, tm
     result = apictl.process("apply", str(repo), "--env", "dev")
     assert result.code == 0, result.output
     assert _lease(kube, namespace) is None
+
+
+def test_the_holder_renews_the_lease_and_a_second_holder_is_refused(kube, namespace) -> None:
+    from apictl.cluster import connect
+    from apictl.cluster.lease import LeaseLock
+    from apictl.reconcile.errors import Refused
+
+    transport = connect(kube.kubeconfig).transport
+    with LeaseLock(transport, namespace, "dev", holder="apictl@test/1", duration=5, renew_every=0.3):
+        first = _lease(kube, namespace)["spec"]["renewTime"]
+        time.sleep(1.2)
+        assert _lease(kube, namespace)["spec"]["renewTime"] > first, "renewed while held"
+        try:
+            LeaseLock(transport, namespace, "dev", holder="apictl@test/2").acquire()
+        except Refused as refused:
+            assert "apictl@test/1" in refused.message
+        else:
+            raise AssertionError("a second holder got the lock")
+    assert _lease(kube, namespace) is None
