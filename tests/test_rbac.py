@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -205,6 +206,13 @@ class Restricted:
         ]
         stream = yaml.safe_dump_all([*roles, *bindings])
         self.kube.kubectl_run("apply", "-f", "-", input=stream)
+        deadline = time.monotonic() + 30  # the authorizer sees new bindings a moment later
+        probes = [("create", "leases.coordination.k8s.io", ns) for ns in [self.ns]] + [
+            ("list", "httproutes.gateway.networking.k8s.io", role["metadata"]["namespace"]) for role in roles
+        ]
+        while not all(self.can(verb, res, "-n", ns) for verb, res, ns in probes):
+            assert time.monotonic() < deadline, "the RoleBindings never took effect"
+            time.sleep(0.2)
         return roles
 
     def can(self, *args: str) -> bool:
