@@ -75,5 +75,19 @@ def invoke(argv: list[str]) -> int:
     return run(app, argv)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    sys.exit(invoke(sys.argv[1:]))
+    """The console script. SIGTERM behaves like Ctrl-C from the first instruction on, so an
+    interruption at any moment (even while modules load) exits 130, never with a traceback."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        code = invoke(sys.argv[1:])
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted: stopped cleanly; re-run the command to converge\n")
+        code = 130
+    sys.exit(code)
