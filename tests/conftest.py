@@ -24,9 +24,10 @@ import re
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _k8senv(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(K8SENV), *args],
-        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -64,7 +68,7 @@ def _tail(text: str, n: int = 60) -> str:
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -96,13 +100,16 @@ class KubeEnv:
         return config.new_client_from_config(config_file=kubeconfig or self.kubeconfig)
 
     def kubectl_run(
-        self, *args: str, kubeconfig: str | None = None, check: bool = True, input: str | None = None,
+        self,
+        *args: str,
+        kubeconfig: str | None = None,
+        check: bool = True,
+        input: str | None = None,
         timeout: float = 120,
     ) -> subprocess.CompletedProcess:
         """Run the built kubectl (text mode); raises AssertionError with its output if check fails."""
         env = dict(os.environ, KUBECONFIG=kubeconfig or self.kubeconfig)
-        r = subprocess.run([self.kubectl, *args], env=env, capture_output=True, text=True,
-                           input=input, timeout=timeout)
+        r = subprocess.run([self.kubectl, *args], env=env, capture_output=True, text=True, input=input, timeout=timeout)
         if check and r.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
         return r
@@ -222,8 +229,9 @@ class KubeEnv:
             new_status["observedGeneration"] = og
         new_status.update(status or {})
 
-        kw = dict(field_manager=STATUS_FIELD_MANAGER, field_validation="Strict",
-                  _content_type="application/merge-patch+json")
+        kw = dict(
+            field_manager=STATUS_FIELD_MANAGER, field_validation="Strict", _content_type="application/merge-patch+json"
+        )
         body = {"status": new_status}
         if namespaced:
             return co.patch_namespaced_custom_object_status(group, version, ns, plural, name, body, **kw)
@@ -235,7 +243,7 @@ def _condition(c: Mapping[str, Any] | Sequence[Any], og: int, item_schema: Mappi
         d = dict(c)
     else:
         keys = ("type", "status", "reason", "message")
-        d = dict(zip(keys, c))
+        d = dict(zip(keys, c, strict=False))  # a condition may give only type and status
     if "type" not in d:
         raise ValueError(f"condition without a type: {c!r}")
     st = d.get("status", "True")
@@ -266,8 +274,9 @@ def kube() -> KubeEnv:
     try:
         r = _k8senv("up", timeout=UP_TIMEOUT)
     except subprocess.TimeoutExpired as e:
-        pytest.fail(f"scripts/k8senv up did not finish in {UP_TIMEOUT:.0f}s:\n{_tail(str(e.stderr or ''))}",
-                    pytrace=False)
+        pytest.fail(
+            f"scripts/k8senv up did not finish in {UP_TIMEOUT:.0f}s:\n{_tail(str(e.stderr or ''))}", pytrace=False
+        )
     lines = r.stdout.strip().splitlines()
     if r.returncode != 0 or not lines or not lines[-1].startswith("export KUBECONFIG="):
         pytest.fail(
@@ -278,8 +287,9 @@ def kube() -> KubeEnv:
     started_here = "reusing the running control plane" not in r.stderr
     st = _k8senv("status", "--json")
     if st.returncode != 0:
-        pytest.fail(f"scripts/k8senv status reports it unhealthy right after up:\n{st.stdout}\n{st.stderr}",
-                    pytrace=False)
+        pytest.fail(
+            f"scripts/k8senv status reports it unhealthy right after up:\n{st.stdout}\n{st.stderr}", pytrace=False
+        )
     info = json.loads(st.stdout)
     env = KubeEnv(
         kubeconfig=lines[-1].split("=", 1)[1],

@@ -154,6 +154,7 @@ def test_github_escaping() -> None:
 
 def _object_model() -> dict:
     import sarif_om
+
     return {
         (sarif_om.SarifLog, "runs"): sarif_om.Run,
         (sarif_om.Run, "tool"): sarif_om.Tool,

@@ -42,8 +42,15 @@ def apply(api_client, obj: dict, plural: str = "httproutes", field_manager: str 
     co = client.CustomObjectsApi(api_client)
     ns, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
     out = co.patch_namespaced_custom_object(
-        group, version, ns, plural, name, obj,
-        field_manager=field_manager, field_validation="Strict", force=True,
+        group,
+        version,
+        ns,
+        plural,
+        name,
+        obj,
+        field_manager=field_manager,
+        field_validation="Strict",
+        force=True,
         _content_type="application/apply-patch+yaml",
     )
     if out is None:  # kubernetes client 37 returns None for 201 Created (its response map has only 200)
@@ -83,8 +90,15 @@ def test_unknown_field_rejected_under_strict(k8s_client, namespace):
     assert err.status == 500, err.body
     assert ".spec.rules[0].timeoutz: field not declared in schema" in json.loads(err.body)["message"]
     # create (POST) with fieldValidation=Strict: 400 BadRequest, strict decoding error
-    err = api_error(co.create_namespaced_custom_object, GW_GROUP, GW_VERSION, namespace, "httproutes", bad,
-                    field_validation="Strict")
+    err = api_error(
+        co.create_namespaced_custom_object,
+        GW_GROUP,
+        GW_VERSION,
+        namespace,
+        "httproutes",
+        bad,
+        field_validation="Strict",
+    )
     assert err.status == 400, err.body
     assert 'strict decoding error: unknown field "spec.rules[0].timeoutz"' in json.loads(err.body)["message"]
     gone = api_error(co.get_namespaced_custom_object, GW_GROUP, GW_VERSION, namespace, "httproutes", "bogus")
@@ -99,7 +113,8 @@ def test_crd_cel_rule_rejects_invalid_httproute(k8s_client, namespace):
     from kubernetes import client
 
     crd = client.CustomObjectsApi(k8s_client).get_cluster_custom_object(
-        "apiextensions.k8s.io", "v1", "customresourcedefinitions", f"httproutes.{GW_GROUP}")
+        "apiextensions.k8s.io", "v1", "customresourcedefinitions", f"httproutes.{GW_GROUP}"
+    )
     assert CEL_RULE in json.dumps(crd), "the rule is not in the installed CRD"
 
     bad = httproute("no-slash", namespace)
@@ -120,15 +135,21 @@ def test_rbac_denies_restricted_identity(k8s_client, namespace, restricted_kubec
 
     # grant read-only access: alice can list now, still cannot write
     rbac = client.RbacAuthorizationV1Api(k8s_client)
-    rbac.create_namespaced_role(namespace, {
-        "metadata": {"name": "httproute-reader"},
-        "rules": [{"apiGroups": [GW_GROUP], "resources": ["httproutes"], "verbs": ["get", "list", "watch"]}],
-    })
-    rbac.create_namespaced_role_binding(namespace, {
-        "metadata": {"name": "testers-read"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "httproute-reader"},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "apictl:testers"}],
-    })
+    rbac.create_namespaced_role(
+        namespace,
+        {
+            "metadata": {"name": "httproute-reader"},
+            "rules": [{"apiGroups": [GW_GROUP], "resources": ["httproutes"], "verbs": ["get", "list", "watch"]}],
+        },
+    )
+    rbac.create_namespaced_role_binding(
+        namespace,
+        {
+            "metadata": {"name": "testers-read"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "httproute-reader"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "apictl:testers"}],
+        },
+    )
     co = client.CustomObjectsApi(alice)
     deadline = time.monotonic() + 10  # the RBAC authorizer reads from an informer cache
     while True:
@@ -167,7 +188,8 @@ def test_every_crd_is_established(kube):
     items = json.loads(kube.kubectl_run("get", "crds", "-o", "json").stdout)["items"]
     assert len(items) >= 60
     not_ready = [
-        i["metadata"]["name"] for i in items
+        i["metadata"]["name"]
+        for i in items
         if not any(c["type"] == "Established" and c["status"] == "True" for c in i["status"]["conditions"])
     ]
     assert not_ready == []
@@ -189,11 +211,16 @@ def test_set_status_on_route_and_gateway(k8s_client, namespace, set_status):
     assert conds["ResolvedRefs"]["status"] == "False" and conds["ResolvedRefs"]["reason"] == "BackendNotFound"
     assert got["metadata"]["generation"] == gen  # status writes do not bump the generation
 
-    gw = apply(k8s_client, {
-        "apiVersion": f"{GW_GROUP}/{GW_VERSION}", "kind": "Gateway",
-        "metadata": {"name": "public-gw", "namespace": namespace},
-        "spec": {"gatewayClassName": "test", "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]},
-    }, plural="gateways")
+    gw = apply(
+        k8s_client,
+        {
+            "apiVersion": f"{GW_GROUP}/{GW_VERSION}",
+            "kind": "Gateway",
+            "metadata": {"name": "public-gw", "namespace": namespace},
+            "spec": {"gatewayClassName": "test", "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]},
+        },
+        plural="gateways",
+    )
     out = set_status(gw, [{"type": "Programmed", "status": "False", "reason": "Pending"}], observed_generation=7)
     (c,) = out["status"]["conditions"]
     assert (c["type"], c["status"], c["reason"], c["observedGeneration"]) == ("Programmed", "False", "Pending", 7)
@@ -201,11 +228,16 @@ def test_set_status_on_route_and_gateway(k8s_client, namespace, set_status):
 
 def test_set_status_schema_without_condition_generation(k8s_client, namespace, set_status):
     """RabbitMQ topology conditions have no observedGeneration; status.observedGeneration is set."""
-    q = apply(k8s_client, {
-        "apiVersion": "rabbitmq.com/v1beta1", "kind": "Queue",
-        "metadata": {"name": "orders", "namespace": namespace},
-        "spec": {"name": "orders", "rabbitmqClusterReference": {"name": "rmq"}},
-    }, plural="queues")
+    q = apply(
+        k8s_client,
+        {
+            "apiVersion": "rabbitmq.com/v1beta1",
+            "kind": "Queue",
+            "metadata": {"name": "orders", "namespace": namespace},
+            "spec": {"name": "orders", "rabbitmqClusterReference": {"name": "rmq"}},
+        },
+        plural="queues",
+    )
     out = set_status(q, [{"type": "Ready", "status": "False", "reason": "FailedCreateOrUpdate", "message": "boom"}])
     assert out["status"]["observedGeneration"] == q["metadata"]["generation"]
     (c,) = out["status"]["conditions"]
@@ -214,8 +246,12 @@ def test_set_status_schema_without_condition_generation(k8s_client, namespace, s
 
 def test_up_again_reuses_the_running_control_plane(kube):
     t0 = time.monotonic()
-    r = subprocess.run([sys.executable, str(Path(__file__).parent.parent / "scripts" / "k8senv"), "up"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, str(Path(__file__).parent.parent / "scripts" / "k8senv"), "up"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == f"export KUBECONFIG={kube.kubeconfig}"
     assert "reusing" in r.stderr

@@ -138,8 +138,9 @@ class DirectorySource:
                 hint="copy the file into the repository instead of linking to it",
             )
         if not real.is_file():
-            raise SourceError("file-not-found", f"{shown} is not a regular file",
-                              hint="point at a file, not a directory or a device")
+            raise SourceError(
+                "file-not-found", f"{shown} is not a regular file", hint="point at a file, not a directory or a device"
+            )
         return self._read_regular(real, shown)
 
     @staticmethod
