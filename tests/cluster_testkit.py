@@ -82,6 +82,39 @@ class Apictl:
 # --- repositories ----------------------------------------------------------------------------
 
 
+OWNED = [
+    "HTTPRoute.gateway.networking.k8s.io",
+    "ReferenceGrant.gateway.networking.k8s.io",
+    "HTTPRouteFilter.gateway.envoyproxy.io",
+    "SecurityPolicy.gateway.envoyproxy.io",
+    "BackendTrafficPolicy.gateway.envoyproxy.io",
+    "Backend.gateway.envoyproxy.io",
+    "Queue.rabbitmq.com",
+    "Exchange.rabbitmq.com",
+    "Binding.rabbitmq.com",
+    "User.rabbitmq.com",
+    "Permission.rabbitmq.com",
+    "TopicPermission.rabbitmq.com",
+    "Policy.rabbitmq.com",
+]
+"""Kinds the example's dev environment renders (envoy-gateway + rabbitmq)."""
+
+
+def rendered_keys(render_json: dict) -> set[tuple]:
+    """(Kind.group, namespace, name) of every object in `apictl render -o json` output."""
+    keys = set()
+    for item in render_json["items"]:
+        group = item["apiVersion"].rpartition("/")[0]
+        keys.add(
+            (
+                f"{item['kind']}.{group}" if group else item["kind"],
+                item["metadata"]["namespace"],
+                item["metadata"]["name"],
+            )
+        )
+    return keys
+
+
 def assetco_repo(tmp_path: Path, namespace: str, backend_namespace: str, name: str = "repo") -> Path:
     root = tmp_path / name
     shutil.copytree(EXAMPLE, root)

@@ -13,8 +13,18 @@ import json
 
 import pytest
 import yaml
-from cluster_testkit import ID, PART_OF, Apictl, assetco_repo, create_namespace, members, parent, remove_api
-from test_diff_apply_e2e import OWNED
+from cluster_testkit import (
+    ID,
+    OWNED,
+    PART_OF,
+    Apictl,
+    assetco_repo,
+    create_namespace,
+    members,
+    parent,
+    remove_api,
+    rendered_keys,
+)
 
 from apictl.reconcile.applyset import applyset_id
 
@@ -22,17 +32,7 @@ from apictl.reconcile.applyset import applyset_id
 def _desired(apictl: Apictl, repo) -> set[tuple]:
     rendered = apictl.process("render", str(repo), "--env", "dev", "-o", "json")
     assert rendered.code == 0, rendered.output
-    keys = set()
-    for item in rendered.json()["items"]:
-        group = item["apiVersion"].rpartition("/")[0]
-        keys.add(
-            (
-                f"{item['kind']}.{group}" if group else item["kind"],
-                item["metadata"]["namespace"],
-                item["metadata"]["name"],
-            )
-        )
-    return keys
+    return rendered_keys(rendered.json())
 
 
 def _bystanders(kube, namespace: str) -> None:

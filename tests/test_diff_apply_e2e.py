@@ -12,6 +12,7 @@ import pytest
 import yaml
 from cluster_testkit import (
     ID,
+    OWNED,
     PART_OF,
     Apictl,
     assetco_repo,
@@ -20,25 +21,10 @@ from cluster_testkit import (
     members,
     parent,
     remove_api,
+    rendered_keys,
 )
 
 from apictl.reconcile.applyset import applyset_id
-
-OWNED = [
-    "HTTPRoute.gateway.networking.k8s.io",
-    "ReferenceGrant.gateway.networking.k8s.io",
-    "HTTPRouteFilter.gateway.envoyproxy.io",
-    "SecurityPolicy.gateway.envoyproxy.io",
-    "BackendTrafficPolicy.gateway.envoyproxy.io",
-    "Backend.gateway.envoyproxy.io",
-    "Queue.rabbitmq.com",
-    "Exchange.rabbitmq.com",
-    "Binding.rabbitmq.com",
-    "User.rabbitmq.com",
-    "Permission.rabbitmq.com",
-    "TopicPermission.rabbitmq.com",
-    "Policy.rabbitmq.com",
-]
 
 
 class Deployment:
@@ -67,17 +53,7 @@ class Deployment:
     def desired_keys(self) -> set[tuple]:
         result = self.run("render", str(self.repo), "--env", "dev", "-o", "json")
         assert result.code == 0, result.output
-        keys = set()
-        for item in result.json()["items"]:
-            group = item["apiVersion"].rpartition("/")[0]
-            keys.add(
-                (
-                    f"{item['kind']}.{group}" if group else item["kind"],
-                    item["metadata"]["namespace"],
-                    item["metadata"]["name"],
-                )
-            )
-        return keys
+        return rendered_keys(result.json())
 
 
 @pytest.fixture

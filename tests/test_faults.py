@@ -20,11 +20,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cluster_testkit import Apictl, Result, assetco_repo, create_namespace, members, remove_api
+from cluster_testkit import OWNED, Apictl, Result, assetco_repo, create_namespace, members, remove_api
 from faults.injector import Injector, Rule
 from faults.toxiproxy import Toxiproxy, build
 from test_cluster_interruption import _bystanders, _bystanders_intact, _desired, _no_orphans
-from test_diff_apply_e2e import OWNED
 
 from apictl.cli.exit_codes import ExitCode
 from apictl.reconcile.applyset import applyset_id

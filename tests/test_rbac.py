@@ -22,6 +22,7 @@ import pytest
 import yaml
 from cluster_testkit import (
     EXAMPLE,
+    OWNED,
     Apictl,
     FixtureTarget,
     assetco_repo,
@@ -39,21 +40,6 @@ from apictl.render.registry import targets
 
 GOLDEN = Path(__file__).parent / "golden" / "rbac"
 CRDS = Path(os.environ.get("APICTL_CRDS_DIR", "/work/shared/crds"))
-OWNED = [
-    "HTTPRoute.gateway.networking.k8s.io",
-    "ReferenceGrant.gateway.networking.k8s.io",
-    "HTTPRouteFilter.gateway.envoyproxy.io",
-    "SecurityPolicy.gateway.envoyproxy.io",
-    "BackendTrafficPolicy.gateway.envoyproxy.io",
-    "Backend.gateway.envoyproxy.io",
-    "Queue.rabbitmq.com",
-    "Exchange.rabbitmq.com",
-    "Binding.rabbitmq.com",
-    "User.rabbitmq.com",
-    "Permission.rabbitmq.com",
-    "TopicPermission.rabbitmq.com",
-    "Policy.rabbitmq.com",
-]
 
 
 def _cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
