@@ -43,9 +43,8 @@ def render(
     if out_dir is not None:
         _write_files(out_dir, result.objects)
     data(text)
-    warnings = [d for d in result.diagnostics]
-    if warnings:
-        diagnostics_view.print_text(warnings)
+    if result.diagnostics:  # warnings and notes only: errors stopped the render already
+        diagnostics_view.print_text(result.diagnostics)
     human().print(f"[green]✓[/] rendered {len(result.objects)} objects for environment {env!r}")
     raise typer.Exit(ExitCode.OK)
 
